@@ -1,0 +1,46 @@
+"""naas's configuration options, for oslo.config and ``oslo-config-generator --namespace naas``."""
+
+from __future__ import annotations
+
+import os
+
+from oslo_config import cfg
+from oslo_db import options as db_options
+
+__all__ = ["DEFAULT_SQLITE_FILE", "core_opts", "list_opts", "register_opts"]
+
+DEFAULT_SQLITE_FILE = "naas.sqlite"
+
+core_opts = [
+    cfg.StrOpt(
+        "core_plugin",
+        default="sql",
+        help="The core plugin (networks, subnets, subnet pools, ports): an alias in the "
+        "naas.core_plugins entry-point namespace, such as 'sql' or 'memory', or a "
+        "'package.module:Class' path.",
+    ),
+    cfg.StrOpt(
+        "l3_plugin",
+        default="sql",
+        help="The L3 plugin (routers, gateways, interfaces, floating IPs): an alias in the "
+        "naas.l3_plugins entry-point namespace, such as 'sql' or 'memory', or a "
+        "'package.module:Class' path. It is handed the core plugin.",
+    ),
+    cfg.StrOpt(
+        "state_path",
+        default=os.path.join("~", ".local", "state", "naas"),
+        help="Directory for naas's local state. With [database] connection unset, the sql "
+        f"plugins keep an SQLite database here ({DEFAULT_SQLITE_FILE}).",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register naas's options, and oslo.db's [database] group, on ``conf`` (idempotent)."""
+    conf.register_opts(core_opts)
+    db_options.set_defaults(conf)
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    """The options by group, for ``oslo-config-generator``."""
+    return [("DEFAULT", list(core_opts)), ("database", list(db_options.database_opts))]

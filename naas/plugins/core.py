@@ -1,0 +1,224 @@
+"""The core plugin contract: networks, subnets, subnet pools, ports and their addresses.
+
+A core plugin stores these resources and allocates their addresses and
+prefixes (with :mod:`naas.ipam`). Every method takes the caller's
+:class:`~naas.context.RequestContext` first and applies :mod:`naas.policy`.
+
+Requests are given as the typed request (:mod:`naas.requests`) or as a mapping
+keyed by wire names; an implementation turns a mapping into the request with
+``parse`` before anything else, so malformed input is a
+:class:`~naas.exceptions.BadRequest` naming the attribute and nothing is stored.
+
+Transactions: each method is one atomic unit. When it raises, nothing it
+did is kept (no resource, no address, no prefix); when it returns, all of it is
+stored and visible to the next call from any thread (and, for plugins with
+shared storage, any process). ``BEFORE_*`` events are published inside that
+unit, before the first change, so a veto leaves nothing; ``AFTER_*`` events are
+published after it has been committed.
+
+Deletes are not idempotent: deleting what does not exist raises
+:class:`~naas.exceptions.NotFound`, which callers cleaning up may ignore.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, Self
+
+from oslo_config import cfg
+
+from naas.context import RequestContext
+from naas.events import EventRegistry
+from naas.requests import (
+    NetworkCreate,
+    NetworkUpdate,
+    PortCreate,
+    PortUpdate,
+    SubnetCreate,
+    SubnetPoolCreate,
+    SubnetPoolUpdate,
+    SubnetUpdate,
+)
+from naas.resources import Network, Port, Subnet, SubnetPool
+
+__all__ = ["CorePlugin", "Filters"]
+
+Filters = Mapping[str, Any]
+"""Attribute wire name -> a value or an iterable of acceptable values (see ``naas.resources.filter_resources``)."""
+
+
+class CorePlugin(abc.ABC):
+    """Interface every core plugin implements."""
+
+    #: The lifecycle event registry this plugin publishes to.
+    events: EventRegistry
+
+    @classmethod
+    def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry) -> Self:
+        """Build the plugin from the loaded configuration; the loader calls this.
+
+        The default ignores ``conf``; plugins with options (a database URL)
+        override it.
+        """
+        return cls(events=events)  # type: ignore[call-arg]
+
+    # Networks
+
+    @abc.abstractmethod
+    def create_network(self, context: RequestContext, network: NetworkCreate | Mapping[str, Any]) -> Network:
+        """Create a network.
+
+        Raises BadRequest (malformed input; ``is_default`` without
+        ``router:external``), NotAuthorized (admin-only attribute, or another
+        project, for a non-admin), DefaultExternalNetworkExists (another network
+        is already the default external network).
+        """
+
+    @abc.abstractmethod
+    def get_network(self, context: RequestContext, network_id: str) -> Network:
+        """The network; NotFound when it does not exist or the caller cannot see it."""
+
+    @abc.abstractmethod
+    def get_networks(self, context: RequestContext, filters: Filters | None = None) -> list[Network]:
+        """The visible networks matching ``filters``, oldest first. BadRequest for an unknown filter key."""
+
+    @abc.abstractmethod
+    def update_network(
+        self, context: RequestContext, network_id: str, changes: NetworkUpdate | Mapping[str, Any]
+    ) -> Network:
+        """Change a network's attributes.
+
+        Setting ``is_default`` needs the network to be (or become) external.
+        Raises BadRequest, NotFound, NotAuthorized, DefaultExternalNetworkExists,
+        InUse (``router:external`` switched off while routers use it as gateway).
+        """
+
+    @abc.abstractmethod
+    def delete_network(self, context: RequestContext, network_id: str) -> None:
+        """Delete a network and its subnets.
+
+        Raises NotFound, NotAuthorized, InUse naming every port still on the
+        network (router interfaces and gateways included); InUse is raised
+        before anything is deleted.
+        """
+
+    # Subnets
+
+    @abc.abstractmethod
+    def create_subnet(self, context: RequestContext, subnet: SubnetCreate | Mapping[str, Any]) -> Subnet:
+        """Create a subnet on a network, with an explicit CIDR or a prefix from a pool.
+
+        From a pool: ``prefixlen`` (default: the pool's ``default_prefixlen``) or
+        a specific ``cidr`` inside the pool; the smallest free block that fits,
+        lowest address first. The gateway defaults to the first address; the
+        allocation pools default to the CIDR minus network, broadcast and gateway.
+
+        Raises BadRequest (malformed input; prefix length outside the pool's
+        bounds; CIDR overlapping another subnet of the network; gateway or
+        allocation pool outside the CIDR), NotFound (network or pool),
+        NotAuthorized (a network the caller does not own), SubnetPoolExhausted,
+        SubnetPoolQuotaExceeded, Conflict (a specific CIDR that is taken).
+        """
+
+    @abc.abstractmethod
+    def get_subnet(self, context: RequestContext, subnet_id: str) -> Subnet:
+        """The subnet; NotFound when it does not exist or its network is not visible."""
+
+    @abc.abstractmethod
+    def get_subnets(self, context: RequestContext, filters: Filters | None = None) -> list[Subnet]:
+        """The visible subnets matching ``filters``, oldest first."""
+
+    @abc.abstractmethod
+    def update_subnet(
+        self, context: RequestContext, subnet_id: str, changes: SubnetUpdate | Mapping[str, Any]
+    ) -> Subnet:
+        """Change name, gateway, allocation pools or DHCP flag.
+
+        Raises BadRequest (the new gateway or pools are invalid for the CIDR,
+        or would exclude an address already in use), NotFound, NotAuthorized.
+        """
+
+    @abc.abstractmethod
+    def delete_subnet(self, context: RequestContext, subnet_id: str) -> None:
+        """Delete a subnet and return its prefix to its pool.
+
+        Raises NotFound, NotAuthorized, InUse naming the ports holding addresses on it.
+        """
+
+    # Subnet pools
+
+    @abc.abstractmethod
+    def create_subnetpool(
+        self, context: RequestContext, subnetpool: SubnetPoolCreate | Mapping[str, Any]
+    ) -> SubnetPool:
+        """Create a subnet pool; prefixes are compacted.
+
+        Raises BadRequest, NotAuthorized (``shared`` / ``is_default`` by a
+        non-admin), DefaultSubnetPoolExists (a default for that IP version exists).
+        """
+
+    @abc.abstractmethod
+    def get_subnetpool(self, context: RequestContext, subnetpool_id: str) -> SubnetPool:
+        """The pool; NotFound when it does not exist or is not visible."""
+
+    @abc.abstractmethod
+    def get_subnetpools(self, context: RequestContext, filters: Filters | None = None) -> list[SubnetPool]:
+        """The visible pools matching ``filters``, oldest first."""
+
+    @abc.abstractmethod
+    def get_default_subnetpool(self, context: RequestContext, ip_version: int) -> SubnetPool | None:
+        """The default pool of ``ip_version`` if the caller can see it, else None."""
+
+    @abc.abstractmethod
+    def update_subnetpool(
+        self, context: RequestContext, subnetpool_id: str, changes: SubnetPoolUpdate | Mapping[str, Any]
+    ) -> SubnetPool:
+        """Change a pool. Prefixes may only grow; bounds are re-validated.
+
+        Raises BadRequest (prefixes removed, other IP version, bounds),
+        NotFound, NotAuthorized, DefaultSubnetPoolExists.
+        """
+
+    @abc.abstractmethod
+    def delete_subnetpool(self, context: RequestContext, subnetpool_id: str) -> None:
+        """Delete a pool. Raises NotFound, NotAuthorized, InUse naming the subnets allocated from it."""
+
+    # Ports
+
+    @abc.abstractmethod
+    def create_port(self, context: RequestContext, port: PortCreate | Mapping[str, Any]) -> Port:
+        """Create a port and allocate its addresses.
+
+        ``fixed_ips`` unset: one address from the network's IPv4 subnets and one
+        from its IPv6 subnets, lowest free first, never the network, broadcast or
+        gateway address, always inside the allocation pools. Entries name a
+        subnet (any address) or an address (that one).
+
+        Raises BadRequest (malformed input; an address outside its subnet; a
+        subnet of another network), NotFound (network, subnet), NotAuthorized,
+        IpAddressAlreadyAllocated, IpAddressExhausted.
+        """
+
+    @abc.abstractmethod
+    def get_port(self, context: RequestContext, port_id: str) -> Port:
+        """The port; NotFound when it does not exist or is not visible."""
+
+    @abc.abstractmethod
+    def get_ports(self, context: RequestContext, filters: Filters | None = None) -> list[Port]:
+        """The visible ports matching ``filters``, oldest first."""
+
+    @abc.abstractmethod
+    def update_port(self, context: RequestContext, port_id: str, changes: PortUpdate | Mapping[str, Any]) -> Port:
+        """Change a port; new ``fixed_ips`` replace the old ones, keeping addresses listed again.
+
+        Raises as ``create_port``, plus NotFound for the port.
+        """
+
+    @abc.abstractmethod
+    def delete_port(self, context: RequestContext, port_id: str) -> None:
+        """Delete a port and release its addresses.
+
+        Raises NotFound, NotAuthorized; an event subscriber may veto (the L3
+        plugin refuses to delete router ports this way, with InUse).
+        """

@@ -1,0 +1,517 @@
+"""What callers ask plugins to create or change: typed, validated requests.
+
+Each request is a frozen dataclass whose values are checked and converted when
+it is built, so a plugin only ever sees well-formed input. Callers holding a
+JSON-like body use ``parse``: it accepts the wire names (``router:external``,
+``tenant_id``), rejects unknown attributes, and turns every malformed value into
+a :class:`~naas.exceptions.BadRequest` that names the attribute and the reason.
+
+Checks that need stored state (does the network exist, is the address free)
+belong to the plugin; everything that can be decided from the request alone is
+decided here, once, for every plugin.
+
+Update requests leave untouched attributes as :data:`UNSET`; ``changes`` lists
+the ones the caller gave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, Final, TypeVar
+
+import netaddr
+
+from naas.exceptions import BadRequest
+
+__all__ = [
+    "UNSET",
+    "FixedIPRequest",
+    "FloatingIPCreate",
+    "GatewayRequest",
+    "InterfaceRequest",
+    "NetworkCreate",
+    "NetworkUpdate",
+    "PortCreate",
+    "PortUpdate",
+    "Request",
+    "RouterCreate",
+    "RouterUpdate",
+    "SubnetCreate",
+    "SubnetPoolCreate",
+    "SubnetPoolUpdate",
+    "SubnetUpdate",
+    "Unset",
+]
+
+
+class Unset(enum.Enum):
+    """Marks an attribute the caller did not give."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+
+NAME_MAX_LENGTH = 255
+_MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+# Converters: take a raw value, return the typed one or raise ValueError(reason).
+
+
+def to_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if len(value) > NAME_MAX_LENGTH:
+        raise ValueError(f"is {len(value)} characters long, the limit is {NAME_MAX_LENGTH}")
+    return value
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(f"must be a boolean, not {value!r}")
+
+
+def to_id(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a UUID string, not {value!r}")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a UUID") from None
+
+
+def to_project_id(value: Any) -> str:
+    if not isinstance(value, str) or not value or len(value) > NAME_MAX_LENGTH:
+        raise ValueError(f"must be a non-empty string of at most {NAME_MAX_LENGTH} characters")
+    return value
+
+
+def to_int_between(low: int, high: int) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"must be an integer, not {value!r}")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be an integer, not {value!r}") from None
+        if isinstance(value, float) and value != number:
+            raise ValueError(f"must be an integer, not {value!r}")
+        if not low <= number <= high:
+            raise ValueError(f"{number} is out of range {low}..{high}")
+        return number
+
+    return convert
+
+
+def to_ip_version(value: Any) -> int:
+    version = to_int_between(4, 6)(value)
+    if version not in (4, 6):
+        raise ValueError(f"must be 4 or 6, not {value!r}")
+    return version
+
+
+def to_cidr(value: Any) -> netaddr.IPNetwork:
+    if isinstance(value, netaddr.IPNetwork):
+        return value.cidr
+    if not isinstance(value, str) or "/" not in value:
+        raise ValueError(f"{value!r} is not a CIDR (expected address/prefixlen)")
+    try:
+        network = netaddr.IPNetwork(value)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ValueError(f"{value!r} is not a valid CIDR") from None
+    if network.ip != network.network:
+        raise ValueError(f"{value!r} has host bits set; did you mean {network.cidr}?")
+    return network.cidr
+
+
+def to_ip(value: Any) -> netaddr.IPAddress:
+    if isinstance(value, netaddr.IPAddress):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not an IP address")
+    try:
+        return netaddr.IPAddress(value)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ValueError(f"{value!r} is not a valid IP address") from None
+
+
+def optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
+def to_mac(value: Any) -> str:
+    if not isinstance(value, str) or not _MAC_RE.match(value.lower()):
+        raise ValueError(f"{value!r} is not a MAC address like fa:16:3e:00:00:01")
+    return value.lower()
+
+
+def to_allocation_pools(value: Any) -> tuple[netaddr.IPRange, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError("must be a list of {'start': ..., 'end': ...}")
+    pools = []
+    for pool in value:
+        if isinstance(pool, netaddr.IPRange):
+            pools.append(pool)
+            continue
+        if not isinstance(pool, Mapping) or set(pool) != {"start", "end"}:
+            raise ValueError(f"{pool!r} is not of the form {{'start': ..., 'end': ...}}")
+        start, end = to_ip(pool["start"]), to_ip(pool["end"])
+        if start.version != end.version or start > end:
+            raise ValueError(f"pool {start}-{end} does not run from a lower to a higher address")
+        pools.append(netaddr.IPRange(start, end))
+    return tuple(pools)
+
+
+def to_prefixes(value: Any) -> tuple[netaddr.IPNetwork, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError("must be a list of CIDRs")
+    return tuple(to_cidr(item) for item in value)
+
+
+RequestT = TypeVar("RequestT", bound="Request")
+
+
+def attribute(
+    convert: Callable[[Any], Any] | None = None,
+    *,
+    default: Any = dataclasses.MISSING,
+    wire: str | None = None,
+    admin_only: bool = False,
+) -> Any:
+    """Declare a request attribute: its converter, default and wire name."""
+    metadata = {"convert": convert, "wire": wire, "admin_only": admin_only}
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """Base of every request; see the module docstring."""
+
+    RESOURCE: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            convert = field.metadata.get("convert")
+            if value is UNSET or convert is None:
+                continue
+            try:
+                converted = convert(value)
+            except BadRequest:
+                raise
+            except (ValueError, TypeError) as error:
+                raise BadRequest(self.RESOURCE, self.wire_name(field.name), str(error)) from None
+            object.__setattr__(self, field.name, converted)
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks that involve several attributes; raise BadRequest."""
+
+    @classmethod
+    def wire_name(cls, name: str) -> str:
+        for field in dataclasses.fields(cls):
+            if field.name == name:
+                return str(field.metadata.get("wire") or name)
+        return name
+
+    @classmethod
+    def parse(cls: type[RequestT], body: RequestT | Mapping[str, Any]) -> RequestT:
+        """Build the request from a body keyed by wire names, or return it as is."""
+        if isinstance(body, cls):
+            return body
+        if not isinstance(body, Mapping):
+            raise BadRequest(cls.RESOURCE, "body", f"expected a mapping of attributes, not {type(body).__name__}")
+        by_wire = {cls.wire_name(f.name): f for f in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in body.items():
+            if key == "tenant_id" and "project_id" in by_wire:
+                if "project_id" in body and body["project_id"] != value:
+                    raise BadRequest(cls.RESOURCE, "tenant_id", "differs from project_id")
+                key = "project_id"
+            field = by_wire.get(key)
+            if field is None:
+                raise BadRequest(cls.RESOURCE, str(key), "unrecognized attribute")
+            kwargs[field.name] = value
+        for wire, field in by_wire.items():
+            required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+            if required and field.name not in kwargs:
+                raise BadRequest(cls.RESOURCE, wire, "is required")
+        return cls(**kwargs)
+
+    def given(self) -> dict[str, Any]:
+        """The attributes that are set (not UNSET), by Python name."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not UNSET}
+
+    def admin_only_given(self) -> list[str]:
+        """Wire names of admin-only attributes set to something other than their default."""
+        names = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.metadata.get("admin_only") and value is not UNSET and value != field.default:
+                names.append(self.wire_name(field.name))
+        return names
+
+
+def _nested(kind: type[RequestT]) -> Callable[[Any], RequestT]:
+    return kind.parse
+
+
+def _nested_list(kind: type[RequestT]) -> Callable[[Any], tuple[RequestT, ...]]:
+    def convert(value: Any) -> tuple[RequestT, ...]:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise ValueError(f"must be a list of {kind.RESOURCE} entries")
+        return tuple(kind.parse(item) for item in value)
+
+    return convert
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkCreate(Request):
+    RESOURCE: ClassVar[str] = "network"
+
+    name: str = attribute(to_name, default="")
+    project_id: str | None = attribute(optional(to_project_id), default=None)
+    admin_state_up: bool = attribute(to_bool, default=True)
+    shared: bool = attribute(to_bool, default=False, admin_only=True)
+    router_external: bool = attribute(to_bool, default=False, wire="router:external", admin_only=True)
+    is_default: bool = attribute(to_bool, default=False, admin_only=True)
+    mtu: int = attribute(to_int_between(68, 65535), default=1500)
+
+    def validate(self) -> None:
+        if self.is_default and not self.router_external:
+            raise BadRequest("network", "is_default", "only an external network (router:external) can be the default")
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkUpdate(Request):
+    RESOURCE: ClassVar[str] = "network"
+
+    name: str | Unset = attribute(to_name, default=UNSET)
+    admin_state_up: bool | Unset = attribute(to_bool, default=UNSET)
+    shared: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
+    router_external: bool | Unset = attribute(to_bool, default=UNSET, wire="router:external", admin_only=True)
+    is_default: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedIPRequest(Request):
+    """One wanted address: any from ``subnet_id``, or exactly ``ip_address``."""
+
+    RESOURCE: ClassVar[str] = "fixed_ips"
+
+    subnet_id: str | None = attribute(optional(to_id), default=None)
+    ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None)
+
+    def validate(self) -> None:
+        if self.subnet_id is None and self.ip_address is None:
+            raise BadRequest("port", "fixed_ips", "each entry needs a subnet_id, an ip_address or both")
+
+
+@dataclasses.dataclass(frozen=True)
+class SubnetCreate(Request):
+    """A subnet: an explicit ``cidr``, or a prefix from ``subnetpool_id`` / the default pool.
+
+    ``gateway_ip`` UNSET means "the first address"; ``None`` means no gateway.
+    ``allocation_pools`` None means "the whole CIDR but the gateway".
+    """
+
+    RESOURCE: ClassVar[str] = "subnet"
+
+    network_id: str = attribute(to_id)
+    ip_version: int | None = attribute(optional(to_ip_version), default=None)
+    cidr: netaddr.IPNetwork | None = attribute(optional(to_cidr), default=None)
+    prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
+    subnetpool_id: str | None = attribute(optional(to_id), default=None)
+    use_default_subnetpool: bool = attribute(to_bool, default=False)
+    gateway_ip: netaddr.IPAddress | None | Unset = attribute(optional(to_ip), default=UNSET)
+    allocation_pools: tuple[netaddr.IPRange, ...] | None = attribute(optional(to_allocation_pools), default=None)
+    name: str = attribute(to_name, default="")
+    project_id: str | None = attribute(optional(to_project_id), default=None)
+    enable_dhcp: bool = attribute(to_bool, default=True)
+
+    def validate(self) -> None:
+        if self.subnetpool_id is not None and self.use_default_subnetpool:
+            raise BadRequest("subnet", "use_default_subnetpool", "cannot be combined with subnetpool_id")
+        from_pool = self.subnetpool_id is not None or self.use_default_subnetpool
+        if self.cidr is None and not from_pool:
+            raise BadRequest("subnet", "cidr", "is required unless the subnet comes from a subnet pool")
+        if self.cidr is not None and self.prefixlen is not None:
+            raise BadRequest("subnet", "prefixlen", "cannot be combined with cidr")
+        if self.cidr is not None:
+            if self.ip_version is not None and self.ip_version != self.cidr.version:
+                raise BadRequest("subnet", "ip_version", f"is {self.ip_version} but cidr {self.cidr} is IPv{self.cidr.version}")
+            object.__setattr__(self, "ip_version", self.cidr.version)
+        elif self.use_default_subnetpool and self.ip_version is None:
+            raise BadRequest("subnet", "ip_version", "is required with use_default_subnetpool")
+        if self.prefixlen is not None and self.ip_version == 4 and self.prefixlen > 32:
+            raise BadRequest("subnet", "prefixlen", f"{self.prefixlen} is longer than an IPv4 prefix can be")
+        version = self.ip_version
+        if version is not None:
+            if isinstance(self.gateway_ip, netaddr.IPAddress) and self.gateway_ip.version != version:
+                raise BadRequest("subnet", "gateway_ip", f"{self.gateway_ip} is not an IPv{version} address")
+            for pool in self.allocation_pools or ():
+                if pool.version != version:
+                    raise BadRequest("subnet", "allocation_pools", f"pool {pool} is not IPv{version}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SubnetUpdate(Request):
+    RESOURCE: ClassVar[str] = "subnet"
+
+    name: str | Unset = attribute(to_name, default=UNSET)
+    gateway_ip: netaddr.IPAddress | None | Unset = attribute(optional(to_ip), default=UNSET)
+    allocation_pools: tuple[netaddr.IPRange, ...] | Unset = attribute(to_allocation_pools, default=UNSET)
+    enable_dhcp: bool | Unset = attribute(to_bool, default=UNSET)
+
+
+def _to_pool_prefixes(value: Any) -> tuple[netaddr.IPNetwork, ...]:
+    from naas.ipam import compact_prefixes
+
+    return tuple(compact_prefixes(to_prefixes(value)))
+
+
+@dataclasses.dataclass(frozen=True)
+class SubnetPoolCreate(Request):
+    """A subnet pool. Unset prefix lengths get Neutron's defaults (min 8 / 64, max 32 / 128, default = min)."""
+
+    RESOURCE: ClassVar[str] = "subnetpool"
+
+    prefixes: tuple[netaddr.IPNetwork, ...] = attribute(_to_pool_prefixes)
+    name: str = attribute(to_name, default="")
+    project_id: str | None = attribute(optional(to_project_id), default=None)
+    default_prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
+    min_prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
+    max_prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
+    shared: bool = attribute(to_bool, default=False, admin_only=True)
+    is_default: bool = attribute(to_bool, default=False, admin_only=True)
+    default_quota: int | None = attribute(optional(to_int_between(0, 2**63 - 1)), default=None)
+
+    @property
+    def ip_version(self) -> int:
+        return int(self.prefixes[0].version)
+
+    def validate(self) -> None:
+        from naas.ipam import resolve_prefix_bounds
+
+        low, high, default = resolve_prefix_bounds(
+            self.ip_version, self.min_prefixlen, self.max_prefixlen, self.default_prefixlen
+        )
+        object.__setattr__(self, "min_prefixlen", low)
+        object.__setattr__(self, "max_prefixlen", high)
+        object.__setattr__(self, "default_prefixlen", default)
+
+
+@dataclasses.dataclass(frozen=True)
+class SubnetPoolUpdate(Request):
+    """Prefixes may only grow; prefix-length bounds are re-checked against the stored pool by the plugin."""
+
+    RESOURCE: ClassVar[str] = "subnetpool"
+
+    name: str | Unset = attribute(to_name, default=UNSET)
+    prefixes: tuple[netaddr.IPNetwork, ...] | Unset = attribute(_to_pool_prefixes, default=UNSET)
+    default_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
+    min_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
+    max_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
+    is_default: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
+    default_quota: int | None | Unset = attribute(optional(to_int_between(0, 2**63 - 1)), default=UNSET)
+
+
+@dataclasses.dataclass(frozen=True)
+class PortCreate(Request):
+    """A port. ``fixed_ips`` None: one address per IP version; ``()``: none."""
+
+    RESOURCE: ClassVar[str] = "port"
+
+    network_id: str = attribute(to_id)
+    name: str = attribute(to_name, default="")
+    project_id: str | None = attribute(optional(to_project_id), default=None)
+    admin_state_up: bool = attribute(to_bool, default=True)
+    mac_address: str | None = attribute(optional(to_mac), default=None)
+    device_id: str = attribute(to_name, default="")
+    device_owner: str = attribute(to_name, default="")
+    fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(optional(_nested_list(FixedIPRequest)), default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class PortUpdate(Request):
+    RESOURCE: ClassVar[str] = "port"
+
+    name: str | Unset = attribute(to_name, default=UNSET)
+    admin_state_up: bool | Unset = attribute(to_bool, default=UNSET)
+    device_id: str | Unset = attribute(to_name, default=UNSET)
+    device_owner: str | Unset = attribute(to_name, default=UNSET)
+    fixed_ips: tuple[FixedIPRequest, ...] | Unset = attribute(_nested_list(FixedIPRequest), default=UNSET)
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewayRequest(Request):
+    RESOURCE: ClassVar[str] = "external_gateway_info"
+
+    network_id: str = attribute(to_id)
+    enable_snat: bool = attribute(to_bool, default=True)
+    external_fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(
+        optional(_nested_list(FixedIPRequest)), default=None
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class RouterCreate(Request):
+    RESOURCE: ClassVar[str] = "router"
+
+    name: str = attribute(to_name, default="")
+    project_id: str | None = attribute(optional(to_project_id), default=None)
+    admin_state_up: bool = attribute(to_bool, default=True)
+    external_gateway_info: GatewayRequest | None = attribute(optional(_nested(GatewayRequest)), default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class RouterUpdate(Request):
+    """``external_gateway_info=None`` removes the gateway."""
+
+    RESOURCE: ClassVar[str] = "router"
+
+    name: str | Unset = attribute(to_name, default=UNSET)
+    admin_state_up: bool | Unset = attribute(to_bool, default=UNSET)
+    external_gateway_info: GatewayRequest | None | Unset = attribute(optional(_nested(GatewayRequest)), default=UNSET)
+
+
+@dataclasses.dataclass(frozen=True)
+class InterfaceRequest(Request):
+    """A router interface, by subnet (a new port on the subnet's gateway) or by an existing port."""
+
+    RESOURCE: ClassVar[str] = "router_interface"
+
+    subnet_id: str | None = attribute(optional(to_id), default=None)
+    port_id: str | None = attribute(optional(to_id), default=None)
+
+    def validate(self) -> None:
+        if (self.subnet_id is None) == (self.port_id is None):
+            raise BadRequest("router_interface", "subnet_id", "give exactly one of subnet_id and port_id")
+
+
+@dataclasses.dataclass(frozen=True)
+class FloatingIPCreate(Request):
+    RESOURCE: ClassVar[str] = "floatingip"
+
+    floating_network_id: str = attribute(to_id)
+    project_id: str | None = attribute(optional(to_project_id), default=None)
+    floating_ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None)
+    port_id: str | None = attribute(optional(to_id), default=None)
+    fixed_ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None)
+
+    def validate(self) -> None:
+        if self.fixed_ip_address is not None and self.port_id is None:
+            raise BadRequest("floatingip", "fixed_ip_address", "needs a port_id")

@@ -1,0 +1,1 @@
+"""The plugins bundled with naas: ``memory`` (in-process) and ``sql`` (oslo.db)."""
