@@ -28,7 +28,7 @@ __all__ = ["Event", "EventPayload", "EventRegistry", "ResourceType", "Subscriber
 LOG = logging.getLogger(__name__)
 
 
-class ResourceType(str, enum.Enum):
+class ResourceType(enum.StrEnum):
     NETWORK = "network"
     SUBNET = "subnet"
     SUBNETPOOL = "subnetpool"
@@ -38,7 +38,7 @@ class ResourceType(str, enum.Enum):
     FLOATINGIP = "floatingip"
 
 
-class Event(str, enum.Enum):
+class Event(enum.StrEnum):
     BEFORE_CREATE = "before_create"
     AFTER_CREATE = "after_create"
     BEFORE_UPDATE = "before_update"

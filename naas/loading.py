@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.metadata
 import inspect
 from typing import Any, TypeVar
 
 from oslo_config import cfg
-from stevedore import driver, exception as stevedore_exception
-from stevedore import extension
+from stevedore import driver
+from stevedore import exception as stevedore_exception
 
 from naas.events import EventRegistry
 from naas.exceptions import PluginLoadError, PluginNotFound
@@ -52,7 +53,7 @@ class Plugins:
 
 def installed_aliases(namespace: str) -> list[str]:
     """The aliases registered in ``namespace`` by installed distributions."""
-    return sorted({entry_point.name for entry_point in extension.ExtensionManager.list_entry_points(namespace)})
+    return sorted(importlib.metadata.entry_points(group=namespace).names)
 
 
 def _import_path(namespace: str, path: str) -> Any:
@@ -71,7 +72,9 @@ def _import_path(namespace: str, path: str) -> Any:
         try:
             target = getattr(target, part)
         except AttributeError as error:
-            raise PluginLoadError(namespace, path, f"module {module_name!r} has no attribute {attribute_path!r}") from error
+            raise PluginLoadError(
+                namespace, path, f"module {module_name!r} has no attribute {attribute_path!r}"
+            ) from error
     return target
 
 
@@ -110,9 +113,7 @@ def load_plugin_class(namespace: str, name: str, interface: type[PluginT]) -> ty
         )
     missing = sorted(getattr(plugin_class, "__abstractmethods__", ()))
     if missing:
-        raise PluginLoadError(
-            namespace, name, f"{plugin_class.__qualname__} does not implement {', '.join(missing)}"
-        )
+        raise PluginLoadError(namespace, name, f"{plugin_class.__qualname__} does not implement {', '.join(missing)}")
     return plugin_class
 
 
@@ -124,8 +125,8 @@ def load_plugins(conf: cfg.ConfigOpts, events: EventRegistry | None = None) -> P
     """
     register_opts(conf)
     events = events if events is not None else EventRegistry()
-    core_class = load_plugin_class(CORE_NAMESPACE, conf.core_plugin, CorePlugin)
-    l3_class = load_plugin_class(L3_NAMESPACE, conf.l3_plugin, L3Plugin)
+    core_class = load_plugin_class(CORE_NAMESPACE, conf.core_plugin, CorePlugin)  # type: ignore[type-abstract]
+    l3_class = load_plugin_class(L3_NAMESPACE, conf.l3_plugin, L3Plugin)  # type: ignore[type-abstract]
     try:
         core = core_class.from_config(conf, events=events)
     except PluginLoadError:

@@ -336,7 +336,7 @@ class SubnetCreate(Request):
     prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
     subnetpool_id: str | None = attribute(optional(to_id), default=None)
     use_default_subnetpool: bool = attribute(to_bool, default=False)
-    gateway_ip: netaddr.IPAddress | None | Unset = attribute(optional(to_ip), default=UNSET)
+    gateway_ip: netaddr.IPAddress | Unset | None = attribute(optional(to_ip), default=UNSET)
     allocation_pools: tuple[netaddr.IPRange, ...] | None = attribute(optional(to_allocation_pools), default=None)
     name: str = attribute(to_name, default="")
     project_id: str | None = attribute(optional(to_project_id), default=None)
@@ -352,7 +352,9 @@ class SubnetCreate(Request):
             raise BadRequest("subnet", "prefixlen", "cannot be combined with cidr")
         if self.cidr is not None:
             if self.ip_version is not None and self.ip_version != self.cidr.version:
-                raise BadRequest("subnet", "ip_version", f"is {self.ip_version} but cidr {self.cidr} is IPv{self.cidr.version}")
+                raise BadRequest(
+                    "subnet", "ip_version", f"is {self.ip_version} but cidr {self.cidr} is IPv{self.cidr.version}"
+                )
             object.__setattr__(self, "ip_version", self.cidr.version)
         elif self.use_default_subnetpool and self.ip_version is None:
             raise BadRequest("subnet", "ip_version", "is required with use_default_subnetpool")
@@ -372,7 +374,7 @@ class SubnetUpdate(Request):
     RESOURCE: ClassVar[str] = "subnet"
 
     name: str | Unset = attribute(to_name, default=UNSET)
-    gateway_ip: netaddr.IPAddress | None | Unset = attribute(optional(to_ip), default=UNSET)
+    gateway_ip: netaddr.IPAddress | Unset | None = attribute(optional(to_ip), default=UNSET)
     allocation_pools: tuple[netaddr.IPRange, ...] | Unset = attribute(to_allocation_pools, default=UNSET)
     enable_dhcp: bool | Unset = attribute(to_bool, default=UNSET)
 
@@ -426,7 +428,7 @@ class SubnetPoolUpdate(Request):
     min_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
     max_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
     is_default: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
-    default_quota: int | None | Unset = attribute(optional(to_int_between(0, 2**63 - 1)), default=UNSET)
+    default_quota: int | Unset | None = attribute(optional(to_int_between(0, 2**63 - 1)), default=UNSET)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -485,7 +487,7 @@ class RouterUpdate(Request):
 
     name: str | Unset = attribute(to_name, default=UNSET)
     admin_state_up: bool | Unset = attribute(to_bool, default=UNSET)
-    external_gateway_info: GatewayRequest | None | Unset = attribute(optional(_nested(GatewayRequest)), default=UNSET)
+    external_gateway_info: GatewayRequest | Unset | None = attribute(optional(_nested(GatewayRequest)), default=UNSET)
 
 
 @dataclasses.dataclass(frozen=True)

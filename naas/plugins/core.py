@@ -28,8 +28,10 @@ from typing import Any, Self
 
 from oslo_config import cfg
 
+from naas.auto_allocate.store import MemoryTopologyStore, TopologyStore
 from naas.context import RequestContext
 from naas.events import EventRegistry
+from naas.exceptions import SubnetPoolExhausted, SubnetPoolQuotaExceeded
 from naas.requests import (
     NetworkCreate,
     NetworkUpdate,
@@ -222,3 +224,51 @@ class CorePlugin(abc.ABC):
         Raises NotFound, NotAuthorized; an event subscriber may veto (the L3
         plugin refuses to delete router ports this way, with InUse).
         """
+
+    # Capacity questions, for an honest dry-run. The defaults answer from the
+    # public methods above and cost time proportional to what is allocated;
+    # plugins that keep free space indexed override them.
+
+    def count_free_addresses(self, context: RequestContext, subnet_id: str) -> int:
+        """How many addresses of the subnet's allocation pools are free.
+
+        Raises NotFound for a subnet the caller cannot see.
+        """
+        subnet = self.get_subnet(context, subnet_id)
+        used = {
+            fixed_ip.ip_address
+            for port in self.get_ports(context.elevated(), {"network_id": subnet.network_id})
+            for fixed_ip in port.fixed_ips
+            if fixed_ip.subnet_id == subnet_id
+        }
+        in_pools = sum(1 for address in used if any(address in pool for pool in subnet.allocation_pools))
+        return sum(pool.size for pool in subnet.allocation_pools) - in_pools
+
+    def check_subnetpool_room(
+        self, context: RequestContext, subnetpool_id: str, prefixlen: int, project_id: str | None = None
+    ) -> None:
+        """Raise what allocating a /``prefixlen`` for ``project_id`` would raise, without allocating.
+
+        Raises NotFound (pool not visible), SubnetPoolExhausted,
+        SubnetPoolQuotaExceeded. Bounds are not checked here.
+        """
+        from naas.ipam import FreePrefixes, prefix_quota_units
+
+        pool = self.get_subnetpool(context, subnetpool_id)
+        subnets = self.get_subnets(context.elevated(), {"subnetpool_id": subnetpool_id})
+        if pool.default_quota:
+            owner = project_id or context.project_id
+            used = sum(prefix_quota_units(pool.ip_version, s.cidr.prefixlen) for s in subnets if s.project_id == owner)
+            if used + prefix_quota_units(pool.ip_version, prefixlen) > pool.default_quota:
+                raise SubnetPoolQuotaExceeded(subnetpool_id, owner, pool.default_quota)
+        free = FreePrefixes(subnetpool_id, pool.prefixes, [s.cidr for s in subnets])
+        if not free.can_allocate(prefixlen):
+            raise SubnetPoolExhausted(subnetpool_id, prefixlen)
+
+    def make_topology_store(self) -> TopologyStore:
+        """Where get-me-a-network keeps its records for this plugin's resources.
+
+        The default keeps them in this process; plugins whose storage is
+        shared between processes return a store in that same storage.
+        """
+        return MemoryTopologyStore()
