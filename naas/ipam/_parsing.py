@@ -1,17 +1,22 @@
-"""Turning user input into netaddr values, with a ``BadRequest`` that names the attribute when it is not one."""
+"""User input made into netaddr values, or a ``BadRequest`` that names the attribute when it is not one."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 import netaddr
 
 from naas import exceptions
 
-MAX_PREFIXLEN: Final = {4: 32, 6: 128}
+IpVersion = Literal[4, 6]
+
+MAX_PREFIXLEN: Final[dict[IpVersion, int]] = {4: 32, 6: 128}
+
+CidrInput = str | netaddr.IPNetwork
+AddressInput = str | netaddr.IPAddress
 
 
-def max_prefixlen(resource: str, ip_version: int) -> int:
+def address_width(resource: str, ip_version: int) -> int:
     """The address width of ``ip_version`` (32 or 128).
 
     Raises ``BadRequest(resource, "ip_version", ...)`` unless ``ip_version`` is 4 or 6.
@@ -22,7 +27,7 @@ def max_prefixlen(resource: str, ip_version: int) -> int:
     return MAX_PREFIXLEN[ip_version]
 
 
-def parse_cidr(resource: str, attribute: str, value: str | netaddr.IPNetwork) -> netaddr.IPNetwork:
+def parse_cidr(resource: str, attribute: str, value: CidrInput) -> netaddr.IPNetwork:
     """``value`` as a network with its host bits cleared ("10.0.0.1/24" becomes 10.0.0.0/24, as Neutron does).
 
     Raises ``BadRequest(resource, attribute, ...)`` for anything that is not a CIDR, including a bare
@@ -38,7 +43,7 @@ def parse_cidr(resource: str, attribute: str, value: str | netaddr.IPNetwork) ->
         raise exceptions.BadRequest(resource, attribute, f"{value!r} is not a CIDR") from error
 
 
-def parse_address(resource: str, attribute: str, value: str | netaddr.IPAddress) -> netaddr.IPAddress:
+def parse_address(resource: str, attribute: str, value: AddressInput) -> netaddr.IPAddress:
     """``value`` as an address. Raises ``BadRequest(resource, attribute, ...)`` if it is not one."""
     if isinstance(value, netaddr.IPAddress):
         return value
