@@ -111,9 +111,7 @@ class InUse(Conflict):
 class IpAddressAlreadyAllocated(Conflict):
     def __init__(self, subnet_id: str, ip_address: str) -> None:
         self.ip_address = ip_address
-        super().__init__(
-            "subnet", subnet_id, f"IP address {ip_address} is already allocated in subnet {subnet_id}."
-        )
+        super().__init__("subnet", subnet_id, f"IP address {ip_address} is already allocated in subnet {subnet_id}.")
 
 
 class IpAddressExhausted(Conflict):
@@ -172,9 +170,7 @@ class AutoAllocationFailure(Conflict):
 
     def __init__(self, reasons: str | Sequence[str], project_id: str | None = None) -> None:
         self.reasons: tuple[str, ...] = (reasons,) if isinstance(reasons, str) else tuple(reasons)
-        super().__init__(
-            "auto_allocated_topology", project_id, f"Deployment error: {'; '.join(self.reasons)}."
-        )
+        super().__init__("auto_allocated_topology", project_id, f"Deployment error: {'; '.join(self.reasons)}.")
 
 
 class PluginLoadError(NaasError):

@@ -262,8 +262,9 @@ class AutoAllocatedTopologyMixin:
                 f"The topology of project {record.project_id} is still {record.status.value} by another request; "
                 "try again later.",
             )
-        # Waking at least every lease period notices an owner that died silently.
-        self.topology_store.wait_for_change(record.project_id, record.version, min(remaining, self.lease_seconds))
+        # Wake when the owner's lease runs out at the latest, to notice an owner that died silently.
+        until_lease_ends = max(0.001, record.lease_expires_at - time.time())
+        self.topology_store.wait_for_change(record.project_id, record.version, min(remaining, until_lease_ends))
 
     def _take_over(self, context: RequestContext, record: TopologyRecord) -> str | None:
         """Remove what a dead builder (or deleter) made, then build afresh."""

@@ -207,7 +207,8 @@ class AutoAllocationConformance(ConformanceCase):
         result = self.allocator.get_auto_allocated_topology(self.admin, "project-b")
         self.assertEqual("project-b", result["project_id"])
         self.assertWorkingTopology(result["id"], deployment, "project-b")
-        self.assertEqual({"networks": [], "subnets": [], "ports": [], "routers": []}, self.project_resources("admin"))
+        self.assertEqual([], self.l3.get_routers(self.admin, {"tenant_id": self.admin.project_id}))
+        self.assertEqual([], self.core.get_ports(self.admin, {"tenant_id": self.admin.project_id}))
 
     def test_unrecognized_field_is_bad_request(self) -> None:
         self.deploy()
