@@ -46,6 +46,7 @@ from naas.exceptions import (
     IpAddressExhausted,
     NotAuthorized,
     NotFound,
+    SubnetPoolExhausted,
     SubnetPoolQuotaExceeded,
 )
 from naas.ipam import (
@@ -180,7 +181,14 @@ class MemoryCorePlugin(CorePlugin):
     def get_networks(self, context: RequestContext, filters: Filters | None = None) -> list[Network]:
         project_id = sole_filter_value(filters, "project_id", "tenant_id")
         with self._lock:
-            ids = self._networks if project_id is None else self._network_ids_by_project.get(project_id)
+            ids: Iterable[str]
+            if filters and filters.get("is_default") in (True, "true", "True", [True]):
+                # Get-me-a-network asks for the default external network on every build.
+                ids = [self._default_network_id] if self._default_network_id else []
+            elif project_id is None:
+                ids = self._networks
+            else:
+                ids = self._network_ids_by_project.get(project_id)
             networks = (self._networks[network_id].network for network_id in ids)
             visible = [network for network in networks if policy.is_visible(context, network)]
         return filter_resources(visible, Network, filters)
@@ -624,6 +632,21 @@ class MemoryCorePlugin(CorePlugin):
 
     def _ports_owned_by(self, port_ids: Iterable[str], device_owners: Sequence[str]) -> list[str]:
         return [port_id for port_id in port_ids if self._ports[port_id].device_owner in device_owners]
+
+    # Capacity, answered from the allocators rather than by listing what is allocated.
+
+    def count_free_addresses(self, context: RequestContext, subnet_id: str) -> int:
+        with self._lock:
+            return self._visible_subnet(context, subnet_id).free.free_count
+
+    def check_subnetpool_room(
+        self, context: RequestContext, subnetpool_id: str, prefixlen: int, project_id: str | None = None
+    ) -> None:
+        with self._lock:
+            record = self._visible_pool(context, subnetpool_id)
+            self._check_quota(record, project_id or context.project_id, prefixlen)
+            if not record.free.can_allocate(prefixlen):
+                raise SubnetPoolExhausted(subnetpool_id, prefixlen)
 
     # Checks; callers hold the lock.
 
