@@ -28,6 +28,7 @@ Each exception keeps the facts in attributes (``resource``, ``resource_id``,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "AutoAllocationFailure",
@@ -58,6 +59,18 @@ class NaasError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take their facts, not the message, as arguments; rebuild from the attributes
+        # so an error raised in a worker process arrives intact in its parent.
+        return (_restore, (type(self), self.__dict__.copy()))
+
+
+def _restore(kind: type[NaasError], state: dict[str, Any]) -> NaasError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, state["message"])
+    error.__dict__.update(state)
+    return error
 
 
 class BadRequest(NaasError):

@@ -18,7 +18,7 @@ import inspect
 from typing import Any, TypeVar
 
 from oslo_config import cfg
-from stevedore import driver
+from stevedore import driver, extension
 from stevedore import exception as stevedore_exception
 
 from naas.events import EventRegistry
@@ -53,7 +53,8 @@ class Plugins:
 
 def installed_aliases(namespace: str) -> list[str]:
     """The aliases registered in ``namespace`` by installed distributions."""
-    return sorted(importlib.metadata.entry_points(group=namespace).names)
+    # stevedore's view, not importlib's: DriverManager looks aliases up in stevedore's cache.
+    return sorted(extension.ExtensionManager.make_test_instance([], namespace=namespace).entry_points_names())
 
 
 def _import_path(namespace: str, path: str) -> Any:
@@ -63,7 +64,7 @@ def _import_path(namespace: str, path: str) -> Any:
     try:
         target: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
+        if error.name and (module_name == error.name or module_name.startswith(f"{error.name}.")):
             raise PluginLoadError(namespace, path, f"no module named {error.name!r}") from error
         raise PluginLoadError(namespace, path, f"importing {module_name!r} failed: {error!r}") from error
     except Exception as error:
@@ -80,7 +81,13 @@ def _import_path(namespace: str, path: str) -> Any:
 
 def _load_alias(namespace: str, name: str) -> Any:
     try:
-        manager = driver.DriverManager(namespace, name, invoke_on_load=False, on_load_failure_callback=_reraise)
+        manager = driver.DriverManager(
+            namespace,
+            name,
+            invoke_on_load=False,
+            on_load_failure_callback=_reraise,
+            on_missing_entrypoints_callback=None,
+        )
     except stevedore_exception.NoMatches as error:
         raise PluginNotFound(namespace, name, installed_aliases(namespace)) from error
     except stevedore_exception.MultipleMatches as error:

@@ -18,7 +18,7 @@ from naas.exceptions import NotAuthorized, NotFound
 from naas.requests import Request
 from naas.resources import Network, Resource, SubnetPool
 
-__all__ = ["check_admin_only", "check_modify", "check_visible", "is_visible", "owner_for"]
+__all__ = ["check_admin_only", "check_modify", "check_owner", "check_visible", "is_visible", "owner_for"]
 
 
 def owner_for(context: RequestContext, requested_project_id: str | None, resource: str) -> str:
@@ -53,8 +53,17 @@ def check_visible(context: RequestContext, resource: Resource, resource_id: str)
         raise NotFound(resource.RESOURCE, resource_id)
 
 
+def check_owner(context: RequestContext, resource: Resource, resource_id: str) -> None:
+    """NotAuthorized unless the caller owns ``resource`` or is an admin.
+
+    For resources seen through something else (a subnet of a shared network)
+    the caller has already established visibility; this is the ownership half.
+    """
+    if not context.is_admin and getattr(resource, "project_id", None) != context.project_id:
+        raise NotAuthorized(f"Only the owner or an admin may change {resource.RESOURCE} {resource_id}")
+
+
 def check_modify(context: RequestContext, resource: Resource, resource_id: str) -> None:
     """Raise NotFound for what the caller cannot see, NotAuthorized for what it sees but does not own."""
     check_visible(context, resource, resource_id)
-    if not context.is_admin and getattr(resource, "project_id", None) != context.project_id:
-        raise NotAuthorized(f"Only the owner or an admin may change {resource.RESOURCE} {resource_id}")
+    check_owner(context, resource, resource_id)

@@ -10,7 +10,7 @@ Checks that need stored state (does the network exist, is the address free)
 belong to the plugin; everything that can be decided from the request alone is
 decided here, once, for every plugin.
 
-Update requests leave untouched attributes as :data:`UNSET`; ``changes`` lists
+Update requests leave untouched attributes as :data:`UNSET`; ``given()`` lists
 the ones the caller gave.
 """
 
@@ -115,7 +115,10 @@ def to_int_between(low: int, high: int) -> Callable[[Any], int]:
 
 
 def to_ip_version(value: Any) -> int:
-    version = to_int_between(4, 6)(value)
+    try:
+        version = to_int_between(4, 6)(value)
+    except ValueError:
+        version = 0
     if version not in (4, 6):
         raise ValueError(f"must be 4 or 6, not {value!r}")
     return version
@@ -123,7 +126,7 @@ def to_ip_version(value: Any) -> int:
 
 def to_cidr(value: Any) -> netaddr.IPNetwork:
     if isinstance(value, netaddr.IPNetwork):
-        return value.cidr
+        value = str(value)
     if not isinstance(value, str) or "/" not in value:
         raise ValueError(f"{value!r} is not a CIDR (expected address/prefixlen)")
     try:
@@ -210,8 +213,14 @@ class Request:
                 continue
             try:
                 converted = convert(value)
-            except BadRequest:
-                raise
+            except BadRequest as error:
+                if error.resource == self.RESOURCE:
+                    raise
+                # An entry of a nested request (fixed_ips, external_gateway_info) was malformed:
+                # name the attribute the caller sent, and the entry's attribute in the reason.
+                raise BadRequest(
+                    self.RESOURCE, self.wire_name(field.name), f"{error.attribute}: {error.reason}"
+                ) from error
             except (ValueError, TypeError) as error:
                 raise BadRequest(self.RESOURCE, self.wire_name(field.name), str(error)) from None
             object.__setattr__(self, field.name, converted)
@@ -317,7 +326,7 @@ class FixedIPRequest(Request):
 
     def validate(self) -> None:
         if self.subnet_id is None and self.ip_address is None:
-            raise BadRequest("port", "fixed_ips", "each entry needs a subnet_id, an ip_address or both")
+            raise BadRequest(self.RESOURCE, "subnet_id", "each entry needs a subnet_id, an ip_address or both")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,15 @@ from naas import exceptions
 from naas.ipam._parsing import AddressInput, CidrInput, parse_address, parse_cidr
 from naas.ipam._sorted import IntRanges, Range
 
+__all__ = [
+    "FreeAddresses",
+    "default_allocation_pools",
+    "default_gateway",
+    "validate_address_for_subnet",
+    "validate_allocation_pools",
+    "validate_gateway",
+]
+
 PoolInput = netaddr.IPRange | tuple[AddressInput, AddressInput]
 
 

@@ -17,6 +17,15 @@ from naas import exceptions
 from naas.ipam._parsing import MAX_PREFIXLEN, CidrInput, IpVersion, address_width, parse_cidr
 from naas.ipam._sorted import SortedInts
 
+__all__ = [
+    "Block",
+    "FreePrefixes",
+    "check_prefixlen_in_bounds",
+    "compact_prefixes",
+    "prefix_quota_units",
+    "resolve_prefix_bounds",
+]
+
 Block = tuple[int, int]
 """A free block as storage keeps it: ``(network address as int, prefix length)``."""
 

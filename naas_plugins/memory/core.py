@@ -335,7 +335,7 @@ class MemoryCorePlugin(CorePlugin):
         with self._lock:
             record = self._visible_subnet(context, subnet_id)
             current = record.subnet
-            _check_subnet_owner(context, current)
+            policy.check_owner(context, current, subnet_id)
             gateway = current.gateway_ip
             if request.gateway_ip is not UNSET and request.gateway_ip != current.gateway_ip:
                 gateway = self._check_new_gateway(record, request.gateway_ip, request.allocation_pools is UNSET)
@@ -372,7 +372,7 @@ class MemoryCorePlugin(CorePlugin):
         with self._lock:
             record = self._visible_subnet(context, subnet_id)
             current = record.subnet
-            _check_subnet_owner(context, current)
+            policy.check_owner(context, current, subnet_id)
             if record.holders:
                 raise InUse("subnet", subnet_id, dict.fromkeys(record.holders.values()))
             self._publish(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet_id, current=current)
@@ -948,12 +948,6 @@ class MemoryCorePlugin(CorePlugin):
             event,
             EventPayload(context=context, resource_id=resource_id, request=request, current=current, result=result),
         )
-
-
-def _check_subnet_owner(context: RequestContext, subnet: Subnet) -> None:
-    # policy.check_modify would call a visible subnet of a shared network invisible (NotFound).
-    if not context.is_admin and subnet.project_id != context.project_id:
-        raise NotAuthorized(f"Only the owner or an admin may change subnet {subnet.id}")
 
 
 def _keeps(entry: FixedIPRequest, fixed_ip: FixedIP) -> bool:

@@ -585,16 +585,20 @@ class MemoryL3Plugin(L3Plugin):
         self, context: RequestContext, router: Router, gateway: GatewayRequest
     ) -> tuple[Port, tuple[netaddr.IPNetwork, ...]]:
         """The gateway port of ``router`` and the CIDRs of its subnets; nothing is left if this fails."""
-        port = self.core_plugin.create_port(
-            context.elevated(),
-            PortCreate(
-                network_id=gateway.network_id,
-                project_id=router.project_id,
-                device_owner=DEVICE_OWNER_ROUTER_GATEWAY,
-                device_id=router.id,
-                fixed_ips=gateway.external_fixed_ips,
-            ),
-        )
+        try:
+            port = self.core_plugin.create_port(
+                context.elevated(),
+                PortCreate(
+                    network_id=gateway.network_id,
+                    project_id=router.project_id,
+                    device_owner=DEVICE_OWNER_ROUTER_GATEWAY,
+                    device_id=router.id,
+                    fixed_ips=gateway.external_fixed_ips,
+                ),
+            )
+        except BadRequest as error:
+            # The caller asked for a gateway, not a port: name what they sent.
+            raise BadRequest("router", "external_gateway_info", f"{error.attribute}: {error.reason}") from error
         with self._cleanup_on_error(context, port.id):
             cidrs = tuple(subnet.cidr for subnet in self._subnets_of(context, port.fixed_ips))
         return port, cidrs

@@ -387,7 +387,7 @@ class TestPorts:
         network = core.create_network(alice, {})
         with pytest.raises(exceptions.BadRequest) as caught:
             core.create_port(alice, {"network_id": network.id, "fixed_ips": [{"ip_address": "nonsense"}]})
-        assert caught.value.attribute == "ip_address"
+        assert (caught.value.resource, caught.value.attribute) == ("port", "fixed_ips")
         assert core.get_ports(alice) == []
 
 

@@ -1,0 +1,224 @@
+"""What every conformance suite shares: the TestCase shim, capability flags and assertion helpers.
+
+The suites are mixins: at run time they derive from :class:`object` so that the
+driver author chooses the ``TestCase`` (``testtools.TestCase`` or
+``unittest.TestCase``; pytest runs either). Type checkers see
+``unittest.TestCase`` as the base so that ``self.assertEqual`` and friends are
+typed. Only the ``unittest.TestCase`` API is used, which ``testtools`` keeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+
+from naas.context import RequestContext
+from naas.exceptions import BadRequest, NaasError, NotFound
+from naas.testing.fixtures import StoredState
+
+if TYPE_CHECKING:
+    from unittest import TestCase as _TestCaseBase
+else:
+    _TestCaseBase = object
+
+__all__ = ["MALFORMED_ID", "MISSING_ID", "ConformanceCase", "requires"]
+
+ErrorT = TypeVar("ErrorT", bound=BaseException)
+ResultT = TypeVar("ResultT")
+P = ParamSpec("P")
+TestMethod = TypeVar("TestMethod", bound=Callable[..., None])
+
+
+MISSING_ID = "8b3c7d0e-5f2a-4c1e-9d6b-0a1b2c3d4e5f"
+"""A well-formed UUID that no plugin under test has handed out."""
+
+MALFORMED_ID = "not-a-uuid"
+"""An id that is no UUID."""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, RequestContext):
+        return f"<context {value.project_id}{' admin' if value.is_admin else ''}>"
+    return repr(value)
+
+
+def _describe_call(call: Callable[..., object], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    name = getattr(call, "__qualname__", repr(call))
+    shown = [_show(arg) for arg in args] + [f"{key}={_show(value)}" for key, value in kwargs.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+class ConformanceCase(_TestCaseBase):
+    """Base of the conformance mixins.
+
+    Subclasses set capability flags (class attributes named ``supports_<name>``)
+    and implement :meth:`stored_state`. A test decorated with
+    :func:`requires` is skipped, with the flag named in the reason, when the
+    driver sets one of its flags to False.
+    """
+
+    def stored_state(self) -> StoredState:
+        """Everything the plugins under test hold, for "nothing was stored" checks."""
+        raise NotImplementedError(f"{type(self).__name__} must implement stored_state()")
+
+    def require(self, *capabilities: str) -> None:
+        """Skip the running test unless every ``supports_<capability>`` flag is true."""
+        missing = []
+        for capability in capabilities:
+            flag = f"supports_{capability}"
+            if not hasattr(self, flag):
+                raise TypeError(f"{type(self).__name__} has no capability flag {flag!r}")
+            if not getattr(self, flag):
+                missing.append(flag)
+        if missing:
+            self.skipTest(f"{type(self).__name__} declares {', '.join(f'{m} = False' for m in missing)}")
+
+    def assertRaisesError(
+        self,
+        error_type: type[ErrorT] | tuple[type[ErrorT], ...],
+        call: Callable[P, object],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> ErrorT:
+        """Call ``call`` and return the error it raised, failing unless it is an ``error_type``.
+
+        Works alike under ``unittest`` and ``testtools``, whose ``assertRaises``
+        differ in what they return.
+        """
+        described = _describe_call(call, args, kwargs)
+        try:
+            result = call(*args, **kwargs)
+        except error_type as error:
+            return error
+        except NaasError as error:
+            self.fail(f"{described} raised {type(error).__name__} ({error}), expected {_names(error_type)}")
+        self.fail(f"{described} returned {result!r}, expected it to raise {_names(error_type)}")
+
+    def assertRefused(
+        self,
+        error_type: type[ErrorT] | tuple[type[ErrorT], ...],
+        call: Callable[P, object],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> ErrorT:
+        """Like :meth:`assertRaisesError`, and check that the failed call stored nothing."""
+        with self.assertStateUnchanged(_describe_call(call, args, kwargs)):
+            return self.assertRaisesError(error_type, call, *args, **kwargs)
+
+    def assertBadRequest(
+        self,
+        resource: str,
+        attribute: str,
+        call: Callable[P, object],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> BadRequest:
+        """The call is refused with a BadRequest naming ``resource`` and ``attribute``; nothing is stored."""
+        error = self.assertRefused(BadRequest, call, *args, **kwargs)
+        self.assertEqual(
+            (resource, attribute),
+            (error.resource, error.attribute),
+            f"{_describe_call(call, args, kwargs)} raised BadRequest naming the wrong attribute: {error}",
+        )
+        return error
+
+    def assertNotFound(
+        self,
+        resource: str,
+        resource_id: str,
+        call: Callable[P, object],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> NotFound:
+        """The call is refused with a NotFound naming ``resource`` and ``resource_id``; nothing is stored."""
+        error = self.assertRefused(NotFound, call, *args, **kwargs)
+        self.assertEqual(
+            (resource, resource_id),
+            (error.resource, error.resource_id),
+            f"{_describe_call(call, args, kwargs)} raised NotFound naming the wrong resource: {error}",
+        )
+        return error
+
+    def assertNestedBadRequest(
+        self,
+        resource: str,
+        attribute: str,
+        call: Callable[P, object],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> BadRequest:
+        """A BadRequest about an entry of a nested attribute (``fixed_ips``, ``external_gateway_info``).
+
+        Accepted: the error names ``attribute`` of ``resource``, or it names
+        ``attribute`` as its resource (an attribute of the nested entry, as
+        ``naas.requests`` reports errors inside nested requests). Nothing is stored.
+        """
+        error = self.assertRefused(BadRequest, call, *args, **kwargs)
+        if (error.resource, error.attribute) != (resource, attribute) and error.resource != attribute:
+            self.fail(
+                f"{_describe_call(call, args, kwargs)} raised BadRequest naming {error.resource}.{error.attribute}, "
+                f"expected it to name {resource}.{attribute} or an attribute of {attribute}: {error}"
+            )
+        return error
+
+    def callWithin(self, seconds: float, call: Callable[P, ResultT], /, *args: P.args, **kwargs: P.kwargs) -> ResultT:
+        """Return ``call(*args, **kwargs)``, failing the test if it has not returned after ``seconds``.
+
+        For calls that could deadlock (a subscriber calling back into a plugin
+        that still holds its lock): the test fails with a message instead of hanging.
+        """
+        outcome: list[ResultT] = []
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(call(*args, **kwargs))
+            except BaseException as error:
+                errors.append(error)
+
+        thread = threading.Thread(target=run, name="naas-conformance-call", daemon=True)
+        thread.start()
+        thread.join(seconds)
+        if thread.is_alive():
+            self.fail(f"{_describe_call(call, args, kwargs)} did not return within {seconds} s (deadlock?)")
+        if errors:
+            raise errors[0]
+        return outcome[0]
+
+    @contextlib.contextmanager
+    def assertStateUnchanged(self, what: str = "the block") -> Iterator[None]:
+        """Fail if the plugins' stored state differs after the block from before it."""
+        before = self.stored_state()
+        yield
+        after = self.stored_state()
+        if before != after:
+            changed = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+            self.fail(f"{what} failed but changed stored {', '.join(changed)}:\nbefore: {before}\nafter:  {after}")
+
+
+def _names(error_type: type[BaseException] | tuple[type[BaseException], ...]) -> str:
+    if isinstance(error_type, tuple):
+        return " or ".join(kind.__name__ for kind in error_type)
+    return error_type.__name__
+
+
+def requires(*capabilities: str) -> Callable[[TestMethod], TestMethod]:
+    """Run the decorated test only if the driver declares ``supports_<capability>`` for each capability."""
+
+    def decorate(test: TestMethod) -> TestMethod:
+        @functools.wraps(test)
+        def run(self: ConformanceCase, *args: Any, **kwargs: Any) -> None:
+            self.require(*capabilities)
+            test(self, *args, **kwargs)
+
+        return cast(TestMethod, run)
+
+    return decorate

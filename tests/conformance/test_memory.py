@@ -1,0 +1,31 @@
+"""naas's conformance suites, run over the bundled ``memory`` plugins."""
+
+from __future__ import annotations
+
+import testtools
+
+import naas.testing
+from naas.events import EventRegistry
+from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
+
+
+class TestMemoryCorePlugin(naas.testing.CorePluginConformance, testtools.TestCase):
+    def make_core_plugin(self) -> MemoryCorePlugin:
+        return MemoryCorePlugin()
+
+
+class TestMemoryL3Plugin(naas.testing.L3PluginConformance, testtools.TestCase):
+    """Built as an application would without a loader: the L3 plugin publishes to its core plugin's registry."""
+
+    def make_plugins(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:
+        core = MemoryCorePlugin()
+        return core, MemoryL3Plugin(core)
+
+
+class TestMemoryL3PluginSharingARegistry(naas.testing.L3PluginConformance, testtools.TestCase):
+    """Built as ``naas.loading.load_plugins`` builds them: both plugins handed one event registry."""
+
+    def make_plugins(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:
+        events = EventRegistry()
+        core = MemoryCorePlugin(events=events)
+        return core, MemoryL3Plugin(core, events=events)
