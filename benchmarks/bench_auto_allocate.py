@@ -68,7 +68,9 @@ def main() -> None:
             if low <= number < high:
                 samples[mark].append(elapsed)
         if number % 100 == 0:
-            dry_runs.append(timed(lambda context=context: allocator.get_auto_allocated_topology(context, None, ["dry-run"])))
+            dry_runs.append(
+                timed(lambda context=context: allocator.get_auto_allocated_topology(context, None, ["dry-run"]))
+            )
     total = time.perf_counter() - started
 
     print(f"get me a network, memory plugins, {args.projects:,} projects built in {total:.1f} s")
