@@ -42,5 +42,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    """The options by group, for ``oslo-config-generator``."""
-    return [("DEFAULT", list(core_opts)), ("database", list(db_options.database_opts))]
+    """The options by group, for ``oslo-config-generator``: the library's, then the ``naas`` command's."""
+    from naas.cli import opts as cli_opts
+
+    return [("DEFAULT", list(core_opts)), ("database", list(db_options.database_opts)), *cli_opts.list_opts()]

@@ -20,7 +20,7 @@ REGENERATE = "oslo-config-generator --namespace naas --output-file etc/naas.conf
 def test_list_opts_groups_and_names() -> None:
     listed = {group: [opt.name for opt in group_opts] for group, group_opts in opts.list_opts()}
 
-    assert list(listed) == ["DEFAULT", "database"]
+    assert list(listed) == ["DEFAULT", "database", "bootstrap"]
     assert listed["DEFAULT"] == ["core_plugin", "l3_plugin", "state_path"]
     assert "connection" in listed["database"]
 

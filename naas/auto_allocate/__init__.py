@@ -36,7 +36,7 @@ class AutoAllocator(AutoAllocatedTopologyMixin):
     """Get-me-a-network over the given core and L3 plugins.
 
     ``topology_store`` defaults to the core plugin's own
-    (:meth:`~naas.plugins.core.CorePlugin.make_topology_store`), so records live
+    (:meth:`~naas.plugins.core.CorePlugin.get_topology_store`), so records live
     beside the resources they describe.
     """
 
@@ -52,7 +52,7 @@ class AutoAllocator(AutoAllocatedTopologyMixin):
     ) -> None:
         self.core_plugin = core_plugin
         self.l3_plugin = l3_plugin
-        self.topology_store = topology_store if topology_store is not None else core_plugin.make_topology_store()
+        self.topology_store = topology_store if topology_store is not None else core_plugin.get_topology_store()
         self.lease_seconds = lease_seconds
         self.wait_timeout = wait_timeout
         self.build_hook = build_hook

@@ -96,7 +96,7 @@ class AutoAllocatedTopologyMixin:
     A class using the mixin sets, in its constructor:
 
     * ``core_plugin`` and ``l3_plugin``: the plugins to build with;
-    * ``topology_store``: where records live (``core_plugin.make_topology_store()``
+    * ``topology_store``: where records live (``core_plugin.get_topology_store()``
       shares the core plugin's storage);
     * optionally ``lease_seconds`` (how long a silent builder is trusted),
       ``wait_timeout`` (how long a request waits for another's build) and
@@ -169,6 +169,21 @@ class AutoAllocatedTopologyMixin:
                 raise
             self.topology_store.remove(claimed)
             return
+
+    def remove_abandoned_topologies(self, context: RequestContext) -> list[str]:
+        """Remove what builders that died (or whose lease ran out) left behind; admins only.
+
+        The next request for such a project does the same on its own; this is
+        the operator's way to clean up projects that never ask again. Returns
+        the projects whose leftovers were removed.
+        """
+        if not context.is_admin:
+            raise NotAuthorized("Only an admin may clean up other projects' topologies")
+        cleaned = []
+        for record in self.topology_store.list_abandoned():
+            if self._clear_abandoned(context, record):
+                cleaned.append(record.project_id)
+        return cleaned
 
     # Steps 1 and 2: who asks, and for what
 
@@ -246,7 +261,9 @@ class AutoAllocatedTopologyMixin:
             elif record.status is TopologyStatus.READY:
                 network_id = self._check_or_repair(context, record)
             elif record.is_abandoned():
-                network_id = self._take_over(context, record)
+                # Whoever clears it, the next turn of the loop finds no record and builds.
+                self._clear_abandoned(context, record)
+                continue
             else:
                 self._wait(record, deadline)
                 continue
@@ -266,17 +283,17 @@ class AutoAllocatedTopologyMixin:
         until_lease_ends = max(0.001, record.lease_expires_at - time.time())
         self.topology_store.wait_for_change(record.project_id, record.version, min(remaining, until_lease_ends))
 
-    def _take_over(self, context: RequestContext, record: TopologyRecord) -> str | None:
-        """Remove what a dead builder (or deleter) made, then build afresh."""
-        LOG.warning("Taking over the abandoned %s topology of project %s", record.status.value, record.project_id)
+    def _clear_abandoned(self, context: RequestContext, record: TopologyRecord) -> bool:
+        """Remove what a dead builder (or deleter) made, and its record; False if another request got there first."""
+        LOG.warning("Clearing the abandoned %s topology of project %s", record.status.value, record.project_id)
         claimed = self._swap(
             record, status=TopologyStatus.DELETING, owner=new_owner_token(), lease_expires_at=self._lease()
         )
         if claimed is None:
-            return None
+            return False
         self._remove_resources(context, claimed)
         self.topology_store.remove(claimed)
-        return None  # the caller's loop now finds no record and builds
+        return True
 
     # Steps 4 to 6: build, recording each resource as it is made
 

@@ -23,6 +23,7 @@ Deletes are not idempotent: deleting what does not exist raises
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -45,6 +46,8 @@ from naas.requests import (
 from naas.resources import Network, Port, Subnet, SubnetPool
 
 __all__ = ["CorePlugin", "Filters"]
+
+_DEFAULT_STORE_LOCK = threading.Lock()
 
 Filters = Mapping[str, Any]
 """Attribute wire name -> a value or an iterable of acceptable values (see ``naas.resources.filter_resources``)."""
@@ -265,10 +268,17 @@ class CorePlugin(abc.ABC):
         if not free.can_allocate(prefixlen):
             raise SubnetPoolExhausted(subnetpool_id, prefixlen)
 
-    def make_topology_store(self) -> TopologyStore:
+    def get_topology_store(self) -> TopologyStore:
         """Where get-me-a-network keeps its records for this plugin's resources.
 
-        The default keeps them in this process; plugins whose storage is
-        shared between processes return a store in that same storage.
+        Every call returns a store on the same records, so any number of
+        :class:`~naas.auto_allocate.AutoAllocator` objects over this plugin
+        agree on which topologies exist. The default keeps them in this
+        process; plugins whose storage is shared between processes return a
+        store in that same storage.
         """
-        return MemoryTopologyStore()
+        with _DEFAULT_STORE_LOCK:
+            store: TopologyStore | None = self.__dict__.get("_naas_topology_store")
+            if store is None:
+                store = self.__dict__["_naas_topology_store"] = MemoryTopologyStore()
+            return store

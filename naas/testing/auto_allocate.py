@@ -74,7 +74,7 @@ class AutoAllocationConformance(ConformanceCase):
     def start_afresh(self) -> None:
         """New, empty plugins (also used between the sub-tests of one test)."""
         self.core, self.l3 = self.make_plugins()
-        self.store = self.core.make_topology_store()
+        self.store = self.core.get_topology_store()
         self.admin = admin_context()
         self.project = RequestContext("project-a")
         self.other = RequestContext("project-b")
@@ -595,6 +595,23 @@ class AutoAllocationConformance(ConformanceCase):
                 self.allocator.delete_auto_allocated_topology(self.project, None)
                 self.assertNothingBuilt(deployment)
                 self.assertEqual(before, self.consumed(deployment))
+
+    def test_operator_clean_up_removes_abandoned_builds(self) -> None:
+        deployment = self.deploy()
+        before = self.consumed(deployment)
+        stalled = _StalledBuild(self.make_allocator, self.core, self.l3, BuildStep.ROUTER_CREATED)
+        self.assertTrue(stalled.reached.wait(10))
+        self.assertRaisesError(NotAuthorized, self.allocator.remove_abandoned_topologies, self.project)
+        record = self.store.get("project-a")
+        assert record is not None
+        while not record.is_abandoned():
+            threading.Event().wait(0.01)
+        self.assertEqual(["project-a"], self.allocator.remove_abandoned_topologies(self.admin))
+        self.assertNothingBuilt(deployment)
+        self.assertIsInstance(stalled.finish(), NaasError)  # it lost its claim
+        self.assertNothingBuilt(deployment)
+        self.assertEqual(before, self.consumed(deployment))
+        self.assertEqual([], self.allocator.remove_abandoned_topologies(self.admin))
 
 
 class _StalledBuild:

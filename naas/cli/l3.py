@@ -1,0 +1,244 @@
+"""Commands for the L3 plugin's resources: routers, their interfaces and gateways, floating IPs.
+
+``router add/remove subnet|port`` and ``router set/unset`` print nothing on
+success, as the openstack client does; ``router show`` tells the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, ClassVar
+
+from cliff import command
+
+from naas.cli.base import NaasCommand
+from naas.cli.core import NETWORK, PORT, SUBNET, fixed_ip_request, parse_fixed_ip
+from naas.cli.errors import CommandError
+from naas.cli.resources import CreateResource, Kind, find_id, standard_commands
+
+__all__ = ["COMMANDS", "FLOATING_IP", "ROUTER"]
+
+ROUTER = Kind(
+    label="router",
+    plural="routers",
+    plugin="l3",
+    resource="router",
+    list_columns=(
+        ("ID", "id"),
+        ("Name", "name"),
+        ("Status", "status"),
+        ("State", "admin_state_up"),
+        ("Project", "project_id"),
+    ),
+)
+FLOATING_IP = Kind(
+    label="floating ip",
+    plural="floating ips",
+    plugin="l3",
+    resource="floatingip",
+    list_columns=(
+        ("ID", "id"),
+        ("Floating IP Address", "floating_ip_address"),
+        ("Fixed IP Address", "fixed_ip_address"),
+        ("Port", "port_id"),
+        ("Floating Network", "floating_network_id"),
+        ("Project", "project_id"),
+    ),
+    name_key="floating_ip_address",
+)
+
+
+class CreateRouter(CreateResource):
+    """Create a router."""
+
+    kind = ROUTER
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--external-gateway", metavar="NETWORK", help="Give it a gateway on this external network (name or ID)."
+        )
+        parser.add_argument("--disable", action="store_true", help="Create it administratively down.")
+
+    def body(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        body: dict[str, Any] = {"admin_state_up": not parsed_args.disable}
+        if parsed_args.external_gateway:
+            body["external_gateway_info"] = {"network_id": find_id(self.session, NETWORK, parsed_args.external_gateway)}
+        return body
+
+
+class RouterInterfaceCommand(NaasCommand):
+    """Attach a router to, or detach it from, a subnet or a port."""
+
+    target: ClassVar[Kind]
+    verb: ClassVar[str]  # "add" or "remove", as in the L3 plugin's method names
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("router", metavar="ROUTER", help="The router (name or ID).")
+        parser.add_argument(self.target.resource, metavar=self.target.label.upper(), help="Name or ID.")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        router_id = find_id(self.session, ROUTER, parsed_args.router)
+        target_id = find_id(self.session, self.target, getattr(parsed_args, self.target.resource))
+        change = getattr(self.session.plugins.l3, f"{self.verb}_router_interface")
+        change(self.session.context, router_id, {f"{self.target.resource}_id": target_id})
+        return 0
+
+
+class AddSubnet(RouterInterfaceCommand):
+    """Attach a router to a subnet (a new port on the subnet's gateway address)."""
+
+    target, verb = SUBNET, "add"
+
+
+class RemoveSubnet(RouterInterfaceCommand):
+    """Detach a router from a subnet."""
+
+    target, verb = SUBNET, "remove"
+
+
+class AddPort(RouterInterfaceCommand):
+    """Attach a router to an existing port."""
+
+    target, verb = PORT, "add"
+
+
+class RemovePort(RouterInterfaceCommand):
+    """Detach a router from a port."""
+
+    target, verb = PORT, "remove"
+
+
+class SetRouter(NaasCommand):
+    """Change a router: its name or its external gateway."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("router", metavar="ROUTER", help="The router (name or ID).")
+        parser.add_argument("--name", help="A new name.")
+        parser.add_argument(
+            "--external-gateway", metavar="NETWORK", help="Set or replace the gateway: an external network."
+        )
+        parser.add_argument(
+            "--fixed-ip",
+            metavar="subnet=SUBNET,ip-address=IP",
+            action="append",
+            type=parse_fixed_ip,
+            help="The gateway's address (with --external-gateway); repeat for several.",
+        )
+        snat = parser.add_mutually_exclusive_group()
+        snat.add_argument("--enable-snat", action="store_true", default=None, help="Source-NAT through the gateway.")
+        snat.add_argument("--disable-snat", action="store_false", dest="enable_snat", help="No source NAT.")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        router_id = find_id(self.session, ROUTER, parsed_args.router)
+        changes: dict[str, Any] = {}
+        if parsed_args.name is not None:
+            changes["name"] = parsed_args.name
+        if parsed_args.external_gateway:
+            changes["external_gateway_info"] = self._gateway(parsed_args)
+        elif parsed_args.fixed_ip or parsed_args.enable_snat is not None:
+            raise CommandError("--fixed-ip, --enable-snat and --disable-snat need --external-gateway")
+        if changes:
+            self.session.plugins.l3.update_router(self.session.context, router_id, changes)
+        return 0
+
+    def _gateway(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        gateway: dict[str, Any] = {"network_id": find_id(self.session, NETWORK, parsed_args.external_gateway)}
+        if parsed_args.enable_snat is not None:
+            gateway["enable_snat"] = parsed_args.enable_snat
+        if parsed_args.fixed_ip:
+            gateway["external_fixed_ips"] = [fixed_ip_request(self.session, entry) for entry in parsed_args.fixed_ip]
+        return gateway
+
+
+class UnsetRouter(NaasCommand):
+    """Remove a router's external gateway."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("router", metavar="ROUTER", help="The router (name or ID).")
+        parser.add_argument("--external-gateway", action="store_true", help="Remove the gateway.")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        router_id = find_id(self.session, ROUTER, parsed_args.router)
+        if parsed_args.external_gateway:
+            self.session.plugins.l3.update_router(self.session.context, router_id, {"external_gateway_info": None})
+        return 0
+
+
+class CreateFloatingIP(CreateResource):
+    """Allocate a floating IP on an external network, optionally for a port."""
+
+    kind = FLOATING_IP
+    has_name = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("network", metavar="NETWORK", help="The external network (name or ID).")
+        parser.add_argument("--port", metavar="PORT", help="Associate it with this port (name or ID).")
+        parser.add_argument("--floating-ip-address", metavar="IP", help="This address, rather than any free one.")
+        parser.add_argument("--fixed-ip-address", metavar="IP", help="Which of the port's addresses to map to.")
+
+    def body(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        body: dict[str, Any] = {"floating_network_id": find_id(self.session, NETWORK, parsed_args.network)}
+        if parsed_args.port:
+            body["port_id"] = find_id(self.session, PORT, parsed_args.port)
+        if parsed_args.floating_ip_address:
+            body["floating_ip_address"] = parsed_args.floating_ip_address
+        if parsed_args.fixed_ip_address:
+            body["fixed_ip_address"] = parsed_args.fixed_ip_address
+        return body
+
+
+class SetFloatingIP(NaasCommand):
+    """Associate a floating IP with a port."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("floating_ip", metavar="FLOATING_IP", help="The floating IP (address or ID).")
+        parser.add_argument("--port", metavar="PORT", required=True, help="The port (name or ID).")
+        parser.add_argument("--fixed-ip-address", metavar="IP", help="Which of the port's addresses to map to.")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        floatingip_id = find_id(self.session, FLOATING_IP, parsed_args.floating_ip)
+        port_id = find_id(self.session, PORT, parsed_args.port)
+        self.session.plugins.l3.associate_floatingip(
+            self.session.context, floatingip_id, port_id, parsed_args.fixed_ip_address
+        )
+        return 0
+
+
+class UnsetFloatingIP(NaasCommand):
+    """Dissociate a floating IP from its port."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("floating_ip", metavar="FLOATING_IP", help="The floating IP (address or ID).")
+        parser.add_argument("--port", action="store_true", help="Dissociate it from its port.")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        floatingip_id = find_id(self.session, FLOATING_IP, parsed_args.floating_ip)
+        if parsed_args.port:
+            self.session.plugins.l3.disassociate_floatingip(self.session.context, floatingip_id)
+        return 0
+
+
+COMMANDS: dict[str, type[command.Command]] = {
+    **standard_commands(ROUTER),
+    "router create": CreateRouter,
+    "router add subnet": AddSubnet,
+    "router remove subnet": RemoveSubnet,
+    "router add port": AddPort,
+    "router remove port": RemovePort,
+    "router set": SetRouter,
+    "router unset": UnsetRouter,
+    **standard_commands(FLOATING_IP),
+    "floating ip create": CreateFloatingIP,
+    "floating ip set": SetFloatingIP,
+    "floating ip unset": UnsetFloatingIP,
+}

@@ -1,0 +1,364 @@
+"""The one database facade of the sql plugins: an oslo.db transaction context per plugin set.
+
+:class:`Database` owns an ``enginefacade.transaction_context()`` of its own (not
+oslo.db's process-global facade), so an application or a test can build several
+independent plugin sets, on different databases, in one process. The core and
+the L3 plugin of one set share one :class:`Database`.
+
+Transactions
+------------
+:meth:`Database.writer` and :meth:`Database.reader` open a transaction, or join
+the one this thread already has open with this database: a ``BEFORE_*`` event
+subscriber that reads (the L3 plugin's veto of router port deletion) or an L3
+operation that works on ports runs in the transaction of the call that triggered
+it. :meth:`Database.run` runs a function in a new writer transaction and
+retries it, whole, on a deadlock or on a :class:`~oslo_db.exception.RetryRequest`
+(a compare-and-swap that lost a race); a nested call is never retried on its
+own, the outermost call is.
+
+Backends
+--------
+* SQLite: WAL journal (readers do not block the writer), ``foreign_keys=ON``, a busy
+  timeout, and ``BEGIN IMMEDIATE`` for writers: SQLite allows one writer at a time
+  anyway, and taking the write lock at the start (waiting for it up to the busy
+  timeout) serialises writers instead of failing the one that would otherwise try
+  to upgrade a read lock.
+* PostgreSQL: READ COMMITTED (its default); row locks (``SELECT ... FOR UPDATE``) on the
+  free ranges and blocks being carved.
+* MySQL / MariaDB: READ COMMITTED is set on every connection, so that a locking read
+  and a plain read see the same, latest, data and InnoDB takes no gap locks.
+
+Errors reach the plugins as oslo.db's exceptions (``DBDuplicateEntry``,
+``DBDeadlock``, ``DBReferenceError``), never as a DB-API driver's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final, TypeVar
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import compiler as sa_compiler
+
+from naas.opts import DEFAULT_SQLITE_FILE, register_opts
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "configure_engine",
+    "engine_options_from_conf",
+    "retry_request",
+    "sqlite_begin",
+    "sqlite_url_for_state_path",
+]
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 60_000
+"""How long an SQLite writer waits for another's lock before giving up."""
+
+_SQLITE_SYNCHRONOUS_FULL: Final = 2
+_SQLITE_POOL_SIZE: Final = 5
+_SQLITE_POOL_OVERFLOW: Final = 60
+
+# Which BEGIN the SQLite "begin" listener emits next in this thread ("IMMEDIATE", "EXCLUSIVE" or "").
+_sqlite_begin = threading.local()
+
+
+@contextlib.contextmanager
+def sqlite_begin(mode: str) -> Iterator[None]:
+    """Make the next transaction this thread begins on SQLite a ``BEGIN <mode>`` one."""
+    _sqlite_begin.mode = mode
+    try:
+        yield
+    finally:
+        _sqlite_begin.mode = ""
+
+
+# oslo.db [database] options passed on to the engine when the plugin is built from a config file.
+_ENGINE_OPTIONS: Final = (
+    "slave_connection",
+    "sqlite_synchronous",
+    "mysql_sql_mode",
+    "mysql_wsrep_sync_wait",
+    "connection_recycle_time",
+    "connection_debug",
+    "max_pool_size",
+    "max_overflow",
+    "pool_timeout",
+    "connection_trace",
+    "max_retries",
+    "retry_interval",
+    "connection_parameters",
+)
+
+# Defaults for a plugin built from a URL alone. They are given explicitly so that
+# nothing is read from oslo.config's process-global CONF.
+_DEFAULT_ENGINE_OPTIONS: Final[Mapping[str, Any]] = {
+    "sqlite_fk": True,
+    "sqlite_synchronous": True,
+    "mysql_sql_mode": "TRADITIONAL",
+    "connection_recycle_time": 3600,
+    "connection_debug": 0,
+    "connection_trace": False,
+    "max_retries": 10,
+    "retry_interval": 1,
+    "max_pool_size": 5,
+    "max_overflow": 50,
+    # oslo.db's time.sleep(0) on every connection check-in is for eventlet; with threads it only
+    # costs a GIL round trip (~0.1 ms) per transaction.
+    "thread_checkin": False,
+}
+
+TransactionContext = Any
+"""An ``oslo_db.sqlalchemy.enginefacade`` transaction context manager (oslo.db is untyped)."""
+
+
+def sqlite_url_for_state_path(state_path: str) -> str:
+    """``sqlite:///<state_path>/naas.sqlite``, with ``~`` expanded and the directory created."""
+    directory = os.path.abspath(os.path.expanduser(state_path))
+    os.makedirs(directory, exist_ok=True)
+    return f"sqlite:///{os.path.join(directory, DEFAULT_SQLITE_FILE)}"
+
+
+def engine_options_from_conf(conf: cfg.ConfigOpts) -> tuple[str, dict[str, Any]]:
+    """The database URL and engine options of a parsed naas configuration.
+
+    ``[database] connection`` unset means an SQLite file in ``[DEFAULT] state_path``.
+    """
+    register_opts(conf)
+    url = conf.database.connection or sqlite_url_for_state_path(conf.state_path)
+    options = {name: conf.database[name] for name in _ENGINE_OPTIONS if name in conf.database}
+    return url, {name: value for name, value in options.items() if value is not None}
+
+
+def configure_engine(engine: Engine) -> None:
+    """Add naas's per-backend connection settings to an engine oslo.db has built.
+
+    Called by the transaction context when it creates its engines, and by
+    :mod:`naas_plugins.sql.migration` for the engines it builds itself.
+    """
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    elif engine.dialect.name == "mysql":
+        sa.event.listen(engine, "connect", _mysql_read_committed)
+        # SQLAlchemy's MySQL compiler links a nested join to the inner Join object rather than to its
+        # tables, so its cartesian-product linter flags joins whose ON clause compares a column with a
+        # parameter only (the pool joined to a new subnet's network). The same statements are linted
+        # on SQLite and PostgreSQL, where the linter gets this right.
+        engine.dialect.compiler_linting = sa_compiler.NO_LINTING
+        # oslo.db tested a connection before this listener existed; drop it from the pool so
+        # that every connection in use has been through the listener.
+        engine.dispose()
+
+
+def _mysql_read_committed(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    finally:
+        cursor.close()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # oslo.db has already switched off pysqlite's own BEGIN handling and set foreign_keys=ON.
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            # WAL is persistent in the file: switch once, not on every connection.
+            (journal_mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+            if journal_mode.lower() != "wal":
+                dbapi_connection.execute("PRAGMA journal_mode = WAL")
+            (synchronous,) = dbapi_connection.execute("PRAGMA synchronous").fetchone()
+            if synchronous == _SQLITE_SYNCHRONOUS_FULL:
+                # NORMAL is safe in WAL mode (no corruption on a crash) and saves an fsync per commit;
+                # OFF (oslo.db's sqlite_synchronous=False) is left as the operator chose.
+                dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+
+    def on_begin(connection: Connection) -> None:
+        if "in_transaction" in connection.info:
+            return
+        mode = getattr(_sqlite_begin, "mode", "")
+        _sqlite_begin.mode = ""
+        try:
+            # Emitted on the DB-API connection, like the implicit BEGIN of the other drivers.
+            connection.connection.dbapi_connection.execute(f"BEGIN {mode}".strip())  # type: ignore[union-attr]
+        except Exception as error:
+            # Only a lock held past the busy timeout makes BEGIN fail: a deadlock, as oslo.db calls it,
+            # which Database.run retries. (Raised here, the driver's error would bypass oslo.db's filters.)
+            raise db_exc.DBDeadlock(error) from error
+        connection.info["in_transaction"] = True
+
+    if not in_memory and isinstance(engine.pool, sa.pool.NullPool):
+        # oslo.db gives SQLite files a NullPool: a new connection per transaction, which re-reads the
+        # schema, re-runs the pragmas and, being the last to close, checkpoints the WAL every time
+        # (80 % of the time of a get-me-a-network). Pooled connections avoid all three; SQLAlchemy
+        # opens SQLite files with check_same_thread=False, so any thread may use them.
+        old_pool = engine.pool
+        engine.pool = sa.pool.QueuePool(
+            old_pool._creator,
+            pool_size=_SQLITE_POOL_SIZE,
+            max_overflow=_SQLITE_POOL_OVERFLOW,
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            recycle=old_pool._recycle,
+            reset_on_return=old_pool._reset_on_return,
+            _dispatch=old_pool.dispatch,
+            dialect=old_pool._dialect,
+        )
+        old_pool.dispose()
+    # oslo.db emits a deferred BEGIN for every transaction; ours replaces it (IMMEDIATE for writers).
+    for listener in list(engine.dispatch.begin):
+        if getattr(listener, "__name__", "") == "_sqlite_emit_begin":
+            sa.event.remove(engine, "begin", listener)
+    sa.event.listen(engine, "connect", on_connect)
+    sa.event.listen(engine, "begin", on_begin, insert=True)
+
+
+class _Scope:
+    """The object oslo.db's enginefacade keeps its per-thread transaction state on.
+
+    One per :class:`Database`, so that calls made in one thread while a
+    transaction is open join it.
+    """
+
+    def __init__(self) -> None:
+        # Set up front: enginefacade would otherwise create it lazily, racing between threads.
+        self._enginefacade_context = threading.local()
+
+
+class _Depth(threading.local):
+    writer: int = 0
+    reader: int = 0
+    connection: Connection | None = None
+
+
+class Database:
+    """A database and its oslo.db transaction context; shared by one core and one L3 plugin.
+
+    ``connection`` is a database URL or an oslo.db transaction context
+    (``enginefacade.transaction_context()``) the caller configured. With a URL,
+    ``engine_options`` are oslo.db engine options (``max_pool_size``,
+    ``sqlite_synchronous`` ...) overriding naas's defaults.
+    """
+
+    def __init__(
+        self, connection: str | TransactionContext, *, engine_options: Mapping[str, Any] | None = None
+    ) -> None:
+        self.url: str | None
+        if isinstance(connection, str):
+            self.url = connection
+            options = {**_DEFAULT_ENGINE_OPTIONS, **(engine_options or {})}
+            if sa.engine.make_url(connection).get_backend_name() == "sqlite":
+                # oslo.db gives SQLite files a NullPool, which takes no pool_timeout.
+                options.pop("pool_timeout", None)
+            self.transaction_context = enginefacade.transaction_context()
+            self.transaction_context.configure(connection=connection, **options)
+        else:
+            self.transaction_context = connection
+            self.url = None
+        if self.transaction_context.is_started:
+            configure_engine(self.transaction_context.writer.get_engine())
+        else:
+            self.transaction_context.append_on_engine_create(configure_engine)
+        self._scope = _Scope()
+        self._depth = _Depth()
+        self._retry = oslo_db_api.wrap_db_retry(
+            max_retries=25,
+            retry_interval=0.002,
+            inc_retry_interval=True,
+            max_retry_interval=0.25,
+            retry_on_deadlock=True,
+            jitter=True,
+            exception_checker=_is_retriable,
+        )
+
+    @property
+    def engine(self) -> Engine:
+        """The writer engine (starting the transaction context if needed)."""
+        engine: Engine = self.transaction_context.writer.get_engine()
+        return engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite``, ``postgresql`` or ``mysql``."""
+        return str(self.engine.dialect.name)
+
+    @property
+    def locks_rows(self) -> bool:
+        """Whether ``SELECT ... FOR UPDATE`` takes row locks here (not on SQLite, whose writers are serialised)."""
+        return self.dialect != "sqlite"
+
+    def close(self) -> None:
+        """Close the pooled connections (the plugins stay usable; new connections are made on demand)."""
+        self.transaction_context.dispose_pool()
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A writer transaction, committed when the block ends, rolled back when it raises.
+
+        Joins the writer transaction this thread already has open, if any.
+        """
+        if self._depth.reader and not self._depth.writer:
+            raise TypeError("a writer transaction cannot start inside a reader transaction")
+        # Take SQLite's write lock now, before the first read (see the module docstring).
+        begin = sqlite_begin("IMMEDIATE") if self._depth.writer == 0 else contextlib.nullcontext()
+        with begin, self.transaction_context.writer.connection.using(self._scope) as connection:
+            self._depth.writer += 1
+            outer, self._depth.connection = self._depth.connection, connection
+            try:
+                yield connection
+            finally:
+                self._depth.writer -= 1
+                self._depth.connection = outer
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A read-only transaction (one snapshot on SQLite), or the transaction already open."""
+        with self.transaction_context.reader.connection.using(self._scope) as connection:
+            self._depth.reader += 1
+            outer, self._depth.connection = self._depth.connection, connection
+            try:
+                yield connection
+            finally:
+                self._depth.reader -= 1
+                self._depth.connection = outer
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open on this database."""
+        return self._depth.connection is not None
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Call ``work`` (which opens its own :meth:`writer`), retrying it on a deadlock or a lost race.
+
+        Nested in an open transaction, ``work`` runs once: only the outermost call can retry.
+        """
+        if self.in_transaction:
+            return work()
+        retried: Callable[[], T] = self._retry(work)
+        return retried()
+
+
+def _is_retriable(error: BaseException) -> bool:
+    # A foreign key that no longer holds means a concurrent delete or insert got in between a
+    # check and a write; the retry re-runs the checks and reports the NotFound / InUse they find.
+    return isinstance(error, db_exc.DBReferenceError)
+
+
+def retry_request(reason: str) -> db_exc.RetryRequest:
+    """The exception a lost compare-and-swap raises to have :meth:`Database.run` retry the whole call."""
+    return db_exc.RetryRequest(_LostRace(reason))
+
+
+class _LostRace(Exception):
+    """A compare-and-swap found the row changed; raised to the caller only if every retry lost."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the sql plugins' schema; run them with :mod:`naas_plugins.sql.migration`."""
