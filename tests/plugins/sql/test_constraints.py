@@ -148,7 +148,6 @@ class TestConstraintsSQLite(BackendTestCase):
 
         self.assertRaises(db_exc.DBReferenceError, delete)
 
-
     def test_a_fixed_address_maps_to_one_floating_ip_per_network(self) -> None:
         """The clash two concurrent associations would hit, and the Conflict the plugin makes of it."""
         public = self.core.create_network(admin_context(), {"router:external": True})
