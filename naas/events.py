@@ -91,6 +91,23 @@ class EventRegistry:
             entries = self._subscribers.get((resource, event), [])
             entries[:] = [entry for entry in entries if entry[2] != subscriber]
 
+    def notify(
+        self,
+        resource: ResourceType,
+        event: Event,
+        context: RequestContext,
+        resource_id: str | None,
+        *,
+        request: Any = None,
+        current: Any = None,
+        result: Any = None,
+    ) -> None:
+        """Publish an :class:`EventPayload` built from these fields (the plugins' usual call)."""
+        payload = EventPayload(
+            context=context, resource_id=resource_id, request=request, current=current, result=result
+        )
+        self.publish(resource, event, payload)
+
     def publish(self, resource: ResourceType, event: Event, payload: EventPayload) -> None:
         """Call the subscribers; a ``BEFORE_*`` subscriber's error stops the change."""
         with self._lock:

@@ -50,6 +50,11 @@ class Plugins:
     l3: L3Plugin
     events: EventRegistry
 
+    def close(self) -> None:
+        """Release what both plugins hold (database connections), the L3 plugin first."""
+        self.l3.close()
+        self.core.close()
+
 
 def installed_aliases(namespace: str) -> list[str]:
     """The aliases registered in ``namespace`` by installed distributions."""

@@ -29,7 +29,9 @@ __all__ = [
     "RouterInterfaceInfo",
     "Subnet",
     "SubnetPool",
+    "filter_key",
     "filter_resources",
+    "filter_values",
 ]
 
 DEVICE_OWNER_ROUTER_INTERFACE = "network:router_interface"
@@ -200,7 +202,7 @@ class FloatingIP(Resource):
 ResourceT = TypeVar("ResourceT", bound=Resource)
 
 
-def _filter_key(value: Any) -> str:
+def filter_key(value: Any) -> str:
     """One comparable spelling for a value: bools as 'true'/'false', addresses as text."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -216,14 +218,15 @@ def _candidate_keys(value: Any) -> list[str]:
         return keys
     if isinstance(value, Resource):
         # A fixed IP matches on its subnet id or on its address.
-        return [_filter_key(getattr(value, f.name)) for f in dataclasses.fields(value)]
-    return [_filter_key(value)]
+        return [filter_key(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    return [filter_key(value)]
 
 
-def _filter_values(values: Any) -> set[str]:
+def filter_values(values: Any) -> set[str]:
+    """The set of spellings a filter accepts: one value or an iterable of them, each as :func:`filter_key`."""
     if isinstance(values, (str, bytes, bool, int)) or not isinstance(values, Iterable):
         values = [values]
-    return {_filter_key(value) for value in values}
+    return {filter_key(value) for value in values}
 
 
 def filter_resources(
@@ -244,7 +247,7 @@ def filter_resources(
     for key, values in filters.items():
         if key not in attributes:
             raise BadRequest(resource_type.RESOURCE, key, "is not an attribute that can be filtered on")
-        wanted.append((attributes[key], _filter_values(values)))
+        wanted.append((attributes[key], filter_values(values)))
 
     def matches(item: ResourceT) -> bool:
         for attribute, accepted in wanted:

@@ -477,3 +477,19 @@ def test_a_wrong_plugin_in_either_option_names_that_option_s_namespace(config_fr
     assert isinstance(error, PluginNotFound)
     assert (error.namespace, error.name) == (L3_NAMESPACE, "no-such-l3")
     assert "memory" in error.installed
+
+
+
+def test_plugins_close_releases_database_connections_and_plugins_stay_usable(
+    config_from_file: Any, tmp_path: Path
+) -> None:
+    plugins = load_plugins(config_from_file(f"[DEFAULT]\nstate_path = {tmp_path}\n"))
+    admin = RequestContext("admin", is_admin=True)
+    plugins.core.create_network(admin, {"name": "before"})
+    pool = plugins.core.database.engine.pool  # type: ignore[attr-defined]
+    assert pool.checkedin() > 0
+    plugins.close()
+    assert plugins.core.database.engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+    plugins.core.create_network(admin, {"name": "after"})
+    assert [n.name for n in plugins.core.get_networks(admin)] == ["before", "after"]
+    plugins.close()

@@ -7,3 +7,5 @@
 :mod:`naas.cli.l3` (routers, floating IPs) specialise. :mod:`naas.cli.errors`
 turns every failure into one line for the terminal.
 """
+
+__all__: list[str] = []

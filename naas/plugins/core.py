@@ -68,6 +68,12 @@ class CorePlugin(abc.ABC):
         """
         return cls(events=events)  # type: ignore[call-arg]
 
+    def close(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
+        """Release what the plugin holds outside the process (database connections).
+
+        Idempotent; the plugin stays usable. The default holds nothing.
+        """
+
     # Networks
 
     @abc.abstractmethod

@@ -42,6 +42,9 @@ class L3Plugin(abc.ABC):
         """
         return cls(core_plugin=core_plugin, events=events)  # type: ignore[call-arg]
 
+    def close(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
+        """Release what the plugin holds outside the process. Idempotent; the default holds nothing."""
+
     # Routers
 
     @abc.abstractmethod

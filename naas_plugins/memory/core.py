@@ -36,7 +36,7 @@ import netaddr
 
 from naas import policy
 from naas.context import RequestContext
-from naas.events import Event, EventPayload, EventRegistry, ResourceType
+from naas.events import Event, EventRegistry, ResourceType
 from naas.exceptions import (
     BadRequest,
     Conflict,
@@ -166,12 +166,14 @@ class MemoryCorePlugin(CorePlugin):
                 status=NETWORK_STATUS,
                 subnets=(),
             )
-            self._publish(ResourceType.NETWORK, Event.BEFORE_CREATE, context, created.id, request=request)
+            self.events.notify(ResourceType.NETWORK, Event.BEFORE_CREATE, context, created.id, request=request)
             self._networks[created.id] = _NetworkRecord(created)
             self._network_ids_by_project.add(project_id, created.id)
             if created.is_default:
                 self._default_network_id = created.id
-        self._publish(ResourceType.NETWORK, Event.AFTER_CREATE, context, created.id, request=request, result=created)
+        self.events.notify(
+            ResourceType.NETWORK, Event.AFTER_CREATE, context, created.id, request=request, result=created
+        )
         return created
 
     def get_network(self, context: RequestContext, network_id: str) -> Network:
@@ -227,7 +229,7 @@ class MemoryCorePlugin(CorePlugin):
                 router_external=external,
                 is_default=is_default,
             )
-            self._publish(
+            self.events.notify(
                 ResourceType.NETWORK, Event.BEFORE_UPDATE, context, network_id, request=request, current=current
             )
             record.network = updated
@@ -235,7 +237,7 @@ class MemoryCorePlugin(CorePlugin):
                 self._default_network_id = network_id
             elif current.is_default:
                 self._default_network_id = None
-        self._publish(
+        self.events.notify(
             ResourceType.NETWORK,
             Event.AFTER_UPDATE,
             context,
@@ -255,8 +257,8 @@ class MemoryCorePlugin(CorePlugin):
             subnets = [self._subnets[subnet_id] for subnet_id in record.network.subnets]
             for subnet_record in subnets:
                 subnet = subnet_record.subnet
-                self._publish(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet.id, current=subnet)
-            self._publish(ResourceType.NETWORK, Event.BEFORE_DELETE, context, network_id, current=record.network)
+                self.events.notify(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet.id, current=subnet)
+            self.events.notify(ResourceType.NETWORK, Event.BEFORE_DELETE, context, network_id, current=record.network)
             for subnet_record in subnets:
                 self._forget_subnet(subnet_record)
             del self._networks[network_id]
@@ -265,8 +267,8 @@ class MemoryCorePlugin(CorePlugin):
                 self._default_network_id = None
         for subnet_record in subnets:
             subnet = subnet_record.subnet
-            self._publish(ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet.id, current=subnet)
-        self._publish(ResourceType.NETWORK, Event.AFTER_DELETE, context, network_id, current=record.network)
+            self.events.notify(ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet.id, current=subnet)
+        self.events.notify(ResourceType.NETWORK, Event.AFTER_DELETE, context, network_id, current=record.network)
 
     # Subnets
 
@@ -278,7 +280,7 @@ class MemoryCorePlugin(CorePlugin):
             policy.check_modify(context, network_record.network, request.network_id)
             pool_record = self._pool_for_subnet(context, request)
             subnet_id = _new_id()
-            self._publish(ResourceType.SUBNET, Event.BEFORE_CREATE, context, subnet_id, request=request)
+            self.events.notify(ResourceType.SUBNET, Event.BEFORE_CREATE, context, subnet_id, request=request)
             if pool_record is None:
                 assert request.cidr is not None  # SubnetCreate.validate: no pool means a cidr
                 cidr = request.cidr
@@ -309,7 +311,7 @@ class MemoryCorePlugin(CorePlugin):
                 network_record.network, subnets=(*network_record.network.subnets, subnet_id)
             )
             undo.pop_all()
-        self._publish(ResourceType.SUBNET, Event.AFTER_CREATE, context, subnet_id, request=request, result=created)
+        self.events.notify(ResourceType.SUBNET, Event.AFTER_CREATE, context, subnet_id, request=request, result=created)
         return created
 
     def get_subnet(self, context: RequestContext, subnet_id: str) -> Subnet:
@@ -352,12 +354,12 @@ class MemoryCorePlugin(CorePlugin):
                 allocation_pools=pools,
                 enable_dhcp=current.enable_dhcp if request.enable_dhcp is UNSET else request.enable_dhcp,
             )
-            self._publish(
+            self.events.notify(
                 ResourceType.SUBNET, Event.BEFORE_UPDATE, context, subnet_id, request=request, current=current
             )
             record.subnet = updated
             record.free = free
-        self._publish(
+        self.events.notify(
             ResourceType.SUBNET,
             Event.AFTER_UPDATE,
             context,
@@ -375,13 +377,13 @@ class MemoryCorePlugin(CorePlugin):
             policy.check_owner(context, current, subnet_id)
             if record.holders:
                 raise InUse("subnet", subnet_id, dict.fromkeys(record.holders.values()))
-            self._publish(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet_id, current=current)
+            self.events.notify(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet_id, current=current)
             self._forget_subnet(record)
             network_record = self._networks[current.network_id]
             network_record.network = dataclasses.replace(
                 network_record.network, subnets=tuple(s for s in network_record.network.subnets if s != subnet_id)
             )
-        self._publish(ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet_id, current=current)
+        self.events.notify(ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet_id, current=current)
 
     # Subnet pools
 
@@ -411,11 +413,13 @@ class MemoryCorePlugin(CorePlugin):
                 default_quota=request.default_quota,
             )
             free = FreePrefixes(created.id, created.prefixes)
-            self._publish(ResourceType.SUBNETPOOL, Event.BEFORE_CREATE, context, created.id, request=request)
+            self.events.notify(ResourceType.SUBNETPOOL, Event.BEFORE_CREATE, context, created.id, request=request)
             self._pools[created.id] = _PoolRecord(created, free)
             if created.is_default:
                 self._default_pool_ids[created.ip_version] = created.id
-        self._publish(ResourceType.SUBNETPOOL, Event.AFTER_CREATE, context, created.id, request=request, result=created)
+        self.events.notify(
+            ResourceType.SUBNETPOOL, Event.AFTER_CREATE, context, created.id, request=request, result=created
+        )
         return created
 
     def get_subnetpool(self, context: RequestContext, subnetpool_id: str) -> SubnetPool:
@@ -467,7 +471,7 @@ class MemoryCorePlugin(CorePlugin):
                 is_default=is_default,
                 default_quota=current.default_quota if request.default_quota is UNSET else request.default_quota,
             )
-            self._publish(
+            self.events.notify(
                 ResourceType.SUBNETPOOL, Event.BEFORE_UPDATE, context, subnetpool_id, request=request, current=current
             )
             if prefixes != current.prefixes:
@@ -477,7 +481,7 @@ class MemoryCorePlugin(CorePlugin):
                 self._default_pool_ids[updated.ip_version] = subnetpool_id
             elif current.is_default:
                 del self._default_pool_ids[current.ip_version]
-        self._publish(
+        self.events.notify(
             ResourceType.SUBNETPOOL,
             Event.AFTER_UPDATE,
             context,
@@ -494,11 +498,13 @@ class MemoryCorePlugin(CorePlugin):
             policy.check_modify(context, record.pool, subnetpool_id)
             if record.subnet_ids:
                 raise InUse("subnetpool", subnetpool_id, record.subnet_ids, what="subnets")
-            self._publish(ResourceType.SUBNETPOOL, Event.BEFORE_DELETE, context, subnetpool_id, current=record.pool)
+            self.events.notify(
+                ResourceType.SUBNETPOOL, Event.BEFORE_DELETE, context, subnetpool_id, current=record.pool
+            )
             del self._pools[subnetpool_id]
             if record.pool.is_default:
                 del self._default_pool_ids[record.pool.ip_version]
-        self._publish(ResourceType.SUBNETPOOL, Event.AFTER_DELETE, context, subnetpool_id, current=record.pool)
+        self.events.notify(ResourceType.SUBNETPOOL, Event.AFTER_DELETE, context, subnetpool_id, current=record.pool)
 
     # Ports
 
@@ -514,7 +520,7 @@ class MemoryCorePlugin(CorePlugin):
                 self._check_mac_free(network_record, request.mac_address)
                 mac_address = request.mac_address
             port_id = _new_id()
-            self._publish(ResourceType.PORT, Event.BEFORE_CREATE, context, port_id, request=request)
+            self.events.notify(ResourceType.PORT, Event.BEFORE_CREATE, context, port_id, request=request)
             if request.fixed_ips is None:
                 fixed_ips = self._allocate_automatic(network_record, port_id, undo)
             else:
@@ -535,7 +541,7 @@ class MemoryCorePlugin(CorePlugin):
             network_record.port_ids[port_id] = None
             network_record.macs.add(mac_address)
             undo.pop_all()
-        self._publish(ResourceType.PORT, Event.AFTER_CREATE, context, port_id, request=request, result=created)
+        self.events.notify(ResourceType.PORT, Event.AFTER_CREATE, context, port_id, request=request, result=created)
         return created
 
     def get_port(self, context: RequestContext, port_id: str) -> Port:
@@ -559,7 +565,9 @@ class MemoryCorePlugin(CorePlugin):
         with self._lock, contextlib.ExitStack() as undo:
             current = self._visible_port(context, port_id)
             policy.check_modify(context, current, port_id)
-            self._publish(ResourceType.PORT, Event.BEFORE_UPDATE, context, port_id, request=request, current=current)
+            self.events.notify(
+                ResourceType.PORT, Event.BEFORE_UPDATE, context, port_id, request=request, current=current
+            )
             fixed_ips = current.fixed_ips
             if request.fixed_ips is not UNSET:
                 network_record = self._networks[current.network_id]
@@ -576,7 +584,7 @@ class MemoryCorePlugin(CorePlugin):
             )
             self._ports[port_id] = updated
             undo.pop_all()
-        self._publish(
+        self.events.notify(
             ResourceType.PORT, Event.AFTER_UPDATE, context, port_id, request=request, current=current, result=updated
         )
         return updated
@@ -585,14 +593,14 @@ class MemoryCorePlugin(CorePlugin):
         with self._lock:
             current = self._visible_port(context, port_id)
             policy.check_modify(context, current, port_id)
-            self._publish(ResourceType.PORT, Event.BEFORE_DELETE, context, port_id, current=current)
+            self.events.notify(ResourceType.PORT, Event.BEFORE_DELETE, context, port_id, current=current)
             for fixed_ip in current.fixed_ips:
                 self._release_address(fixed_ip)
             network_record = self._networks[current.network_id]
             del network_record.port_ids[port_id]
             network_record.macs.discard(current.mac_address)
             del self._ports[port_id]
-        self._publish(ResourceType.PORT, Event.AFTER_DELETE, context, port_id, current=current)
+        self.events.notify(ResourceType.PORT, Event.AFTER_DELETE, context, port_id, current=current)
 
     # Lookups; callers hold the lock.
 
@@ -931,23 +939,6 @@ class MemoryCorePlugin(CorePlugin):
     def _restore_holder(record: _SubnetRecord, address: netaddr.IPAddress, port_id: str) -> None:
         record.free.allocate_address(address)
         record.holders[address] = port_id
-
-    def _publish(
-        self,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        *,
-        request: Any = None,
-        current: Any = None,
-        result: Any = None,
-    ) -> None:
-        self.events.publish(
-            resource,
-            event,
-            EventPayload(context=context, resource_id=resource_id, request=request, current=current, result=result),
-        )
 
 
 def _keeps(entry: FixedIPRequest, fixed_ip: FixedIP) -> bool:

@@ -182,7 +182,7 @@ class MemoryL3Plugin(L3Plugin):
         with self._operation_lock:
             if gateway is not None:
                 self._check_gateway_network(context, record, gateway.network_id)
-            self._publish(ResourceType.ROUTER, Event.BEFORE_CREATE, context, router_id, request=request)
+            self.events.notify(ResourceType.ROUTER, Event.BEFORE_CREATE, context, router_id, request=request)
             self._store_router(record)
             try:
                 if gateway is not None:
@@ -192,7 +192,7 @@ class MemoryL3Plugin(L3Plugin):
                 self._forget_router(record)
                 raise
             created = record.router
-        self._publish(ResourceType.ROUTER, Event.AFTER_CREATE, context, router_id, request=request, result=created)
+        self.events.notify(ResourceType.ROUTER, Event.AFTER_CREATE, context, router_id, request=request, result=created)
         return created
 
     def get_router(self, context: RequestContext, router_id: str) -> Router:
@@ -215,7 +215,7 @@ class MemoryL3Plugin(L3Plugin):
             record = self._visible_router(context, router_id)
             current = record.router
             policy.check_modify(context, current, router_id)
-            self._publish(
+            self.events.notify(
                 ResourceType.ROUTER, Event.BEFORE_UPDATE, context, router_id, request=request, current=current
             )
             if request.external_gateway_info is not UNSET:
@@ -229,7 +229,7 @@ class MemoryL3Plugin(L3Plugin):
                     else request.admin_state_up,
                 )
                 updated = record.router
-        self._publish(
+        self.events.notify(
             ResourceType.ROUTER,
             Event.AFTER_UPDATE,
             context,
@@ -248,11 +248,11 @@ class MemoryL3Plugin(L3Plugin):
             if record.interfaces:
                 raise InUse("router", router_id, record.interfaces)
             self._check_no_floatingips_through(record)
-            self._publish(ResourceType.ROUTER, Event.BEFORE_DELETE, context, router_id, current=current)
+            self.events.notify(ResourceType.ROUTER, Event.BEFORE_DELETE, context, router_id, current=current)
             if record.gateway_port_id is not None:
                 self._delete_own_port(context, record.gateway_port_id)
             self._forget_router(record)
-        self._publish(ResourceType.ROUTER, Event.AFTER_DELETE, context, router_id, current=current)
+        self.events.notify(ResourceType.ROUTER, Event.AFTER_DELETE, context, router_id, current=current)
 
     # Interfaces
 
@@ -268,7 +268,7 @@ class MemoryL3Plugin(L3Plugin):
             else:
                 assert request.port_id is not None  # InterfaceRequest.validate: exactly one of the two
                 info = self._attach_port(context, record, request, request.port_id)
-        self._publish(
+        self.events.notify(
             ResourceType.ROUTER_INTERFACE, Event.AFTER_CREATE, context, router_id, request=request, result=info
         )
         return info
@@ -284,14 +284,14 @@ class MemoryL3Plugin(L3Plugin):
             removed = (request.subnet_id,) if request.subnet_id is not None else attached.subnet_ids
             self._check_no_floatingips_through(record, attached.port_id, removed)
             info = self._interface_info(record.router, dataclasses.replace(attached, subnet_ids=removed))
-            self._publish(ResourceType.ROUTER_INTERFACE, Event.BEFORE_DELETE, context, router_id, request=request)
+            self.events.notify(ResourceType.ROUTER_INTERFACE, Event.BEFORE_DELETE, context, router_id, request=request)
             if len(removed) < len(attached.subnet_ids):
                 self._detach_subnet_from_port(context, record, attached, removed[0])
             else:
                 self._delete_own_port(context, attached.port_id)
                 with self._state_lock:
                     del record.interfaces[attached.port_id]
-        self._publish(
+        self.events.notify(
             ResourceType.ROUTER_INTERFACE, Event.AFTER_DELETE, context, router_id, request=request, current=info
         )
         return info
@@ -316,7 +316,7 @@ class MemoryL3Plugin(L3Plugin):
                 association = self._find_association(
                     context, network_id, request.port_id, request.fixed_ip_address, floatingip_id
                 )
-            self._publish(ResourceType.FLOATINGIP, Event.BEFORE_CREATE, context, floatingip_id, request=request)
+            self.events.notify(ResourceType.FLOATINGIP, Event.BEFORE_CREATE, context, floatingip_id, request=request)
             # Reserved until recorded, so the veto protects the port from the moment it exists.
             with self._reserved_floatingip(floatingip_id):
                 port = self._create_floating_port(context, network_id, project_id, floatingip_id, request)
@@ -329,7 +329,7 @@ class MemoryL3Plugin(L3Plugin):
                     del self._floatingips[floatingip_id]
                 raise
             created = record.floatingip
-        self._publish(
+        self.events.notify(
             ResourceType.FLOATINGIP, Event.AFTER_CREATE, context, floatingip_id, request=request, result=created
         )
         return created
@@ -353,12 +353,12 @@ class MemoryL3Plugin(L3Plugin):
             policy.check_modify(context, current, floatingip_id)
             association = self._find_association(context, current.floating_network_id, port_id, fixed_ip, floatingip_id)
             request = {"port_id": port_id, "fixed_ip_address": fixed_ip_address}
-            self._publish(
+            self.events.notify(
                 ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, context, floatingip_id, request=request, current=current
             )
             self._apply_association(context, record, association)
             updated = record.floatingip
-        self._publish(
+        self.events.notify(
             ResourceType.FLOATINGIP,
             Event.AFTER_UPDATE,
             context,
@@ -377,12 +377,12 @@ class MemoryL3Plugin(L3Plugin):
             if current.port_id is None:
                 return current
             request = {"port_id": None}
-            self._publish(
+            self.events.notify(
                 ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, context, floatingip_id, request=request, current=current
             )
             self._apply_association(context, record, None)
             updated = record.floatingip
-        self._publish(
+        self.events.notify(
             ResourceType.FLOATINGIP,
             Event.AFTER_UPDATE,
             context,
@@ -398,11 +398,11 @@ class MemoryL3Plugin(L3Plugin):
             record = self._visible_floatingip(context, floatingip_id)
             current = record.floatingip
             policy.check_modify(context, current, floatingip_id)
-            self._publish(ResourceType.FLOATINGIP, Event.BEFORE_DELETE, context, floatingip_id, current=current)
+            self.events.notify(ResourceType.FLOATINGIP, Event.BEFORE_DELETE, context, floatingip_id, current=current)
             self._delete_own_port(context, record.floating_port_id)
             with self._state_lock:
                 del self._floatingips[floatingip_id]
-        self._publish(ResourceType.FLOATINGIP, Event.AFTER_DELETE, context, floatingip_id, current=current)
+        self.events.notify(ResourceType.FLOATINGIP, Event.AFTER_DELETE, context, floatingip_id, current=current)
 
     # Core plugin event subscribers: they take only the state lock (see the module docstring).
 
@@ -436,7 +436,7 @@ class MemoryL3Plugin(L3Plugin):
                     self._set_association(record, None)
                     changed.append((current, record.floatingip))
         for current, updated in changed:
-            self._publish(
+            self.events.notify(
                 ResourceType.FLOATINGIP,
                 Event.AFTER_UPDATE,
                 payload.context,
@@ -668,7 +668,7 @@ class MemoryL3Plugin(L3Plugin):
             raise BadRequest("router_interface", "subnet_id", f"Subnet {subnet_id} has no gateway IP")
         self._check_can_attach(record, [subnet], "subnet_id")
         router = record.router
-        self._publish(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
+        self.events.notify(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
         port = self.core_plugin.create_port(
             context.elevated(),
             PortCreate(
@@ -694,7 +694,7 @@ class MemoryL3Plugin(L3Plugin):
         subnets = self._subnets_of(context, port.fixed_ips)
         self._check_can_attach(record, subnets, "port_id")
         router = record.router
-        self._publish(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
+        self.events.notify(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
         self.core_plugin.update_port(
             context.elevated(),
             port_id,
@@ -890,23 +890,6 @@ class MemoryL3Plugin(L3Plugin):
         except BaseException:
             self._delete_own_port(context, port_id)
             raise
-
-    def _publish(
-        self,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        *,
-        request: Any = None,
-        current: Any = None,
-        result: Any = None,
-    ) -> None:
-        self.events.publish(
-            resource,
-            event,
-            EventPayload(context=context, resource_id=resource_id, request=request, current=current, result=result),
-        )
 
 
 def _rewires(port: Port, request: Any) -> bool:

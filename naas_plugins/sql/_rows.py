@@ -34,6 +34,7 @@ from naas.resources import (
     Subnet,
     SubnetPool,
     filter_resources,
+    filter_values,
 )
 from naas_plugins.sql.models import (
     FloatingIPRow,
@@ -340,16 +341,10 @@ def _filter_texts(values: Any) -> set[str] | None:
     """The filter values as ``filter_resources`` compares them, or None if one is of a kind left to Python."""
     if isinstance(values, (str, bytes, bool, int)) or not isinstance(values, Iterable):
         values = [values]
-    texts: set[str] = set()
-    for value in values:
-        if isinstance(value, bool):
-            texts.add("true" if value else "false")
-        elif isinstance(value, (str, int, netaddr.IPAddress, netaddr.IPNetwork)):
-            text = str(value)
-            texts.add(text.lower() if text.lower() in ("true", "false") else text)
-        else:
-            return None
-    return texts
+    values = list(values)
+    if not all(isinstance(value, (bool, str, int, netaddr.IPAddress, netaddr.IPNetwork)) for value in values):
+        return None
+    return filter_values(values)
 
 
 class Lister:

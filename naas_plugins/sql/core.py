@@ -306,6 +306,23 @@ class NetworkState:
     subnets: tuple[Subnet, ...]
 
 
+def defer_event(
+    deferred: Deferred,
+    events: EventRegistry,
+    resource: ResourceType,
+    event: Event,
+    context: RequestContext,
+    resource_id: str,
+    *,
+    request: Any = None,
+    current: Any = None,
+    result: Any = None,
+) -> None:
+    """Queue an ``AFTER_*`` event, published by :meth:`SqlCorePlugin.write` once the transaction committed."""
+    payload = EventPayload(context=context, resource_id=resource_id, request=request, current=current, result=result)
+    deferred.append((events, resource, event, payload))
+
+
 class SqlCorePlugin(CorePlugin):
     """The core plugin on a database reached through oslo.db (SQLite, PostgreSQL, MySQL/MariaDB).
 
@@ -385,40 +402,6 @@ class SqlCorePlugin(CorePlugin):
         for registry, resource, event, payload in deferred:
             registry.publish(resource, event, payload)
 
-    def _publish(
-        self,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        *,
-        request: Any = None,
-        current: Any = None,
-        result: Any = None,
-    ) -> None:
-        self.events.publish(
-            resource,
-            event,
-            EventPayload(context=context, resource_id=resource_id, request=request, current=current, result=result),
-        )
-
-    def _defer(
-        self,
-        deferred: Deferred,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        *,
-        request: Any = None,
-        current: Any = None,
-        result: Any = None,
-    ) -> None:
-        payload = EventPayload(
-            context=context, resource_id=resource_id, request=request, current=current, result=result
-        )
-        deferred.append((self.events, resource, event, payload))
-
     def _address_taken_error(self, taken: _AddressTaken) -> NaasError | db_exc.RetryRequest:
         """Which of the wanted addresses is taken, read after the failed transaction rolled back."""
         with self.database.reader() as connection:
@@ -452,7 +435,7 @@ class SqlCorePlugin(CorePlugin):
         )
 
         def work(connection: Connection, deferred: Deferred) -> Network:
-            self._publish(ResourceType.NETWORK, Event.BEFORE_CREATE, context, created.id, request=request)
+            self.events.notify(ResourceType.NETWORK, Event.BEFORE_CREATE, context, created.id, request=request)
             connection.execute(
                 _INSERT_NETWORK,
                 {
@@ -469,8 +452,15 @@ class SqlCorePlugin(CorePlugin):
                     "created_at": next_created_at(),
                 },
             )
-            self._defer(
-                deferred, ResourceType.NETWORK, Event.AFTER_CREATE, context, created.id, request=request, result=created
+            defer_event(
+                deferred,
+                self.events,
+                ResourceType.NETWORK,
+                Event.AFTER_CREATE,
+                context,
+                created.id,
+                request=request,
+                result=created,
             )
             return created
 
@@ -532,7 +522,7 @@ class SqlCorePlugin(CorePlugin):
                 router_external=external,
                 is_default=is_default,
             )
-            self._publish(
+            self.events.notify(
                 ResourceType.NETWORK, Event.BEFORE_UPDATE, context, network_id, request=request, current=current
             )
             connection.execute(
@@ -547,8 +537,9 @@ class SqlCorePlugin(CorePlugin):
                     "default_marker": True if updated.is_default else None,
                 },
             )
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.NETWORK,
                 Event.AFTER_UPDATE,
                 context,
@@ -570,8 +561,8 @@ class SqlCorePlugin(CorePlugin):
             if users:
                 raise InUse("network", network_id, users)
             for subnet in state.subnets:
-                self._publish(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet.id, current=subnet)
-            self._publish(ResourceType.NETWORK, Event.BEFORE_DELETE, context, network_id, current=network)
+                self.events.notify(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet.id, current=subnet)
+            self.events.notify(ResourceType.NETWORK, Event.BEFORE_DELETE, context, network_id, current=network)
             self._release_prefixes(connection, state.subnets)
             if state.subnets:
                 # Named one by one: a subnet added meanwhile makes the network's delete fail (and
@@ -579,8 +570,12 @@ class SqlCorePlugin(CorePlugin):
                 connection.execute(_DELETE_SUBNETS, {"ids": [subnet.id for subnet in state.subnets]})
             connection.execute(_DELETE_NETWORK, {"b_id": network_id})
             for subnet in state.subnets:
-                self._defer(deferred, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet.id, current=subnet)
-            self._defer(deferred, ResourceType.NETWORK, Event.AFTER_DELETE, context, network_id, current=network)
+                defer_event(
+                    deferred, self.events, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet.id, current=subnet
+                )
+            defer_event(
+                deferred, self.events, ResourceType.NETWORK, Event.AFTER_DELETE, context, network_id, current=network
+            )
 
         self.write(work)
 
@@ -624,7 +619,7 @@ class SqlCorePlugin(CorePlugin):
             network, cidrs, pool = self._subnet_target_in(connection, context, request)
             policy.check_modify(context, network, request.network_id)
             subnet_id = _new_id()
-            self._publish(ResourceType.SUBNET, Event.BEFORE_CREATE, context, subnet_id, request=request)
+            self.events.notify(ResourceType.SUBNET, Event.BEFORE_CREATE, context, subnet_id, request=request)
             if pool is None:
                 assert request.cidr is not None  # SubnetCreate.validate: no pool means a cidr
                 cidr = request.cidr
@@ -669,8 +664,15 @@ class SqlCorePlugin(CorePlugin):
                 },
             )
             _ipam.insert_free_ranges(connection, subnet_id, ((pool.first, pool.last) for pool in allocation_pools))
-            self._defer(
-                deferred, ResourceType.SUBNET, Event.AFTER_CREATE, context, subnet_id, request=request, result=created
+            defer_event(
+                deferred,
+                self.events,
+                ResourceType.SUBNET,
+                Event.AFTER_CREATE,
+                context,
+                subnet_id,
+                request=request,
+                result=created,
             )
             return created
 
@@ -804,7 +806,7 @@ class SqlCorePlugin(CorePlugin):
                 allocation_pools=pools,
                 enable_dhcp=current.enable_dhcp if request.enable_dhcp is UNSET else request.enable_dhcp,
             )
-            self._publish(
+            self.events.notify(
                 ResourceType.SUBNET, Event.BEFORE_UPDATE, context, subnet_id, request=request, current=current
             )
             if request.allocation_pools is not UNSET:
@@ -820,8 +822,9 @@ class SqlCorePlugin(CorePlugin):
                     "enable_dhcp": updated.enable_dhcp,
                 },
             )
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.SUBNET,
                 Event.AFTER_UPDATE,
                 context,
@@ -867,10 +870,12 @@ class SqlCorePlugin(CorePlugin):
             holders = self._holders_in(connection, subnet_id)
             if holders:
                 raise InUse("subnet", subnet_id, dict.fromkeys(port_id for _, port_id in holders))
-            self._publish(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet_id, current=current)
+            self.events.notify(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet_id, current=current)
             self._release_prefixes(connection, [current])
             connection.execute(_DELETE_SUBNET, {"b_id": subnet_id})
-            self._defer(deferred, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet_id, current=current)
+            defer_event(
+                deferred, self.events, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet_id, current=current
+            )
 
         self.write(work)
 
@@ -912,7 +917,7 @@ class SqlCorePlugin(CorePlugin):
         )
 
         def work(connection: Connection, deferred: Deferred) -> SubnetPool:
-            self._publish(ResourceType.SUBNETPOOL, Event.BEFORE_CREATE, context, created.id, request=request)
+            self.events.notify(ResourceType.SUBNETPOOL, Event.BEFORE_CREATE, context, created.id, request=request)
             connection.execute(
                 _INSERT_POOL,
                 {
@@ -932,8 +937,9 @@ class SqlCorePlugin(CorePlugin):
                 },
             )
             _ipam.insert_free_blocks(connection, created.id, _WIDTH[created.ip_version], created.prefixes)
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.SUBNETPOOL,
                 Event.AFTER_CREATE,
                 context,
@@ -1022,7 +1028,7 @@ class SqlCorePlugin(CorePlugin):
                 is_default=is_default,
                 default_quota=current.default_quota if request.default_quota is UNSET else request.default_quota,
             )
-            self._publish(
+            self.events.notify(
                 ResourceType.SUBNETPOOL, Event.BEFORE_UPDATE, context, subnetpool_id, request=request, current=current
             )
             if prefixes != current.prefixes:
@@ -1044,8 +1050,9 @@ class SqlCorePlugin(CorePlugin):
                     "default_quota": updated.default_quota,
                 },
             )
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.SUBNETPOOL,
                 Event.AFTER_UPDATE,
                 context,
@@ -1073,9 +1080,17 @@ class SqlCorePlugin(CorePlugin):
             users = self._ids(connection, _POOL_USERS, b_id=subnetpool_id)
             if users:
                 raise InUse("subnetpool", subnetpool_id, users, what="subnets")
-            self._publish(ResourceType.SUBNETPOOL, Event.BEFORE_DELETE, context, subnetpool_id, current=current)
+            self.events.notify(ResourceType.SUBNETPOOL, Event.BEFORE_DELETE, context, subnetpool_id, current=current)
             connection.execute(_DELETE_POOL, {"b_id": subnetpool_id})
-            self._defer(deferred, ResourceType.SUBNETPOOL, Event.AFTER_DELETE, context, subnetpool_id, current=current)
+            defer_event(
+                deferred,
+                self.events,
+                ResourceType.SUBNETPOOL,
+                Event.AFTER_DELETE,
+                context,
+                subnetpool_id,
+                current=current,
+            )
 
         self.write(work)
 
@@ -1126,7 +1141,7 @@ class SqlCorePlugin(CorePlugin):
             raise NotAuthorized(f"Only the owner or an admin may create ports on network {network.id}")
         mac_address = request.mac_address or _new_mac()
         port_id = _new_id()
-        self._publish(ResourceType.PORT, Event.BEFORE_CREATE, context, port_id, request=request)
+        self.events.notify(ResourceType.PORT, Event.BEFORE_CREATE, context, port_id, request=request)
         try:
             connection.execute(
                 _INSERT_PORT,
@@ -1166,7 +1181,16 @@ class SqlCorePlugin(CorePlugin):
             fixed_ips=fixed_ips,
             status=PORT_STATUS,
         )
-        self._defer(deferred, ResourceType.PORT, Event.AFTER_CREATE, context, port_id, request=request, result=created)
+        defer_event(
+            deferred,
+            self.events,
+            ResourceType.PORT,
+            Event.AFTER_CREATE,
+            context,
+            port_id,
+            request=request,
+            result=created,
+        )
         return created
 
     def get_port(self, context: RequestContext, port_id: str) -> Port:
@@ -1198,7 +1222,7 @@ class SqlCorePlugin(CorePlugin):
         """Update a port inside the caller's transaction (see :meth:`create_port_in`)."""
         current = self.port_in(connection, context, port_id, lock=True)
         policy.check_modify(context, current, port_id)
-        self._publish(ResourceType.PORT, Event.BEFORE_UPDATE, context, port_id, request=request, current=current)
+        self.events.notify(ResourceType.PORT, Event.BEFORE_UPDATE, context, port_id, request=request, current=current)
         fixed_ips = current.fixed_ips
         if request.fixed_ips is not UNSET:
             state = self.network_state_in(connection, context.elevated(), current.network_id)
@@ -1223,8 +1247,9 @@ class SqlCorePlugin(CorePlugin):
                 "device_owner": updated.device_owner,
             },
         )
-        self._defer(
+        defer_event(
             deferred,
+            self.events,
             ResourceType.PORT,
             Event.AFTER_UPDATE,
             context,
@@ -1245,11 +1270,11 @@ class SqlCorePlugin(CorePlugin):
 
     def delete_port_in(self, connection: Connection, context: RequestContext, port: Port, deferred: Deferred) -> None:
         """Delete ``port`` (already read and checked) inside the caller's transaction, releasing its addresses."""
-        self._publish(ResourceType.PORT, Event.BEFORE_DELETE, context, port.id, current=port)
+        self.events.notify(ResourceType.PORT, Event.BEFORE_DELETE, context, port.id, current=port)
         self._release_addresses_in(connection, port.fixed_ips)
         # Its address rows go with it (ON DELETE CASCADE).
         connection.execute(_DELETE_PORT, {"b_id": port.id})
-        self._defer(deferred, ResourceType.PORT, Event.AFTER_DELETE, context, port.id, current=port)
+        defer_event(deferred, self.events, ResourceType.PORT, Event.AFTER_DELETE, context, port.id, current=port)
 
     # Capacity
 

@@ -91,7 +91,7 @@ from naas_plugins.sql._rows import (
     select_routers,
     subnet_from_row,
 )
-from naas_plugins.sql.core import Deferred, NetworkState, SqlCorePlugin
+from naas_plugins.sql.core import Deferred, NetworkState, SqlCorePlugin, defer_event
 from naas_plugins.sql.models import next_created_at
 
 __all__ = ["SqlL3Plugin"]
@@ -291,40 +291,6 @@ class SqlL3Plugin(L3Plugin):
         """One writer transaction of the shared database for ``work`` (see :meth:`SqlCorePlugin.write`)."""
         return self.core_plugin.write(work, duplicate)
 
-    def _publish(
-        self,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        *,
-        request: Any = None,
-        current: Any = None,
-        result: Any = None,
-    ) -> None:
-        self.events.publish(
-            resource,
-            event,
-            EventPayload(context=context, resource_id=resource_id, request=request, current=current, result=result),
-        )
-
-    def _defer(
-        self,
-        deferred: Deferred,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        *,
-        request: Any = None,
-        current: Any = None,
-        result: Any = None,
-    ) -> None:
-        payload = EventPayload(
-            context=context, resource_id=resource_id, request=request, current=current, result=result
-        )
-        deferred.append((self.events, resource, event, payload))
-
     @contextlib.contextmanager
     def _own_change(self, port_id: str) -> Iterator[None]:
         self._thread.own_changes.add(port_id)
@@ -344,7 +310,7 @@ class SqlL3Plugin(L3Plugin):
 
         def work(connection: Connection, deferred: Deferred) -> Router:
             state = None if gateway is None else self._gateway_network_in(connection, context, gateway.network_id, ())
-            self._publish(ResourceType.ROUTER, Event.BEFORE_CREATE, context, router_id, request=request)
+            self.events.notify(ResourceType.ROUTER, Event.BEFORE_CREATE, context, router_id, request=request)
             info, port_id = None, None
             if gateway is not None and state is not None:
                 port = self._create_gateway_port_in(
@@ -377,8 +343,15 @@ class SqlL3Plugin(L3Plugin):
                     "created_at": next_created_at(),
                 },
             )
-            self._defer(
-                deferred, ResourceType.ROUTER, Event.AFTER_CREATE, context, router_id, request=request, result=created
+            defer_event(
+                deferred,
+                self.events,
+                ResourceType.ROUTER,
+                Event.AFTER_CREATE,
+                context,
+                router_id,
+                request=request,
+                result=created,
             )
             return created
 
@@ -407,7 +380,7 @@ class SqlL3Plugin(L3Plugin):
             state = self._router_in(connection, context, router_id)
             current = state.router
             policy.check_modify(context, current, router_id)
-            self._publish(
+            self.events.notify(
                 ResourceType.ROUTER, Event.BEFORE_UPDATE, context, router_id, request=request, current=current
             )
             info = current.external_gateway_info
@@ -437,8 +410,9 @@ class SqlL3Plugin(L3Plugin):
             if old_port is not None:
                 # Only now that the router no longer refers to it.
                 self._delete_own_port_in(connection, context, old_port, deferred)
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.ROUTER,
                 Event.AFTER_UPDATE,
                 context,
@@ -459,12 +433,14 @@ class SqlL3Plugin(L3Plugin):
             if state.interfaces:
                 raise InUse("router", router_id, [interface.port_id for interface in state.interfaces])
             self._check_no_floatingips_through_in(connection, router_id)
-            self._publish(ResourceType.ROUTER, Event.BEFORE_DELETE, context, router_id, current=current)
+            self.events.notify(ResourceType.ROUTER, Event.BEFORE_DELETE, context, router_id, current=current)
             connection.execute(_DELETE_ROUTER, {"b_id": router_id})
             if state.gateway_port_id is not None:
                 port = self.core_plugin.port_in(connection, context.elevated(), state.gateway_port_id)
                 self._delete_own_port_in(connection, context, port, deferred)
-            self._defer(deferred, ResourceType.ROUTER, Event.AFTER_DELETE, context, router_id, current=current)
+            defer_event(
+                deferred, self.events, ResourceType.ROUTER, Event.AFTER_DELETE, context, router_id, current=current
+            )
 
         self._write(work)
 
@@ -483,8 +459,9 @@ class SqlL3Plugin(L3Plugin):
             else:
                 assert request.port_id is not None  # InterfaceRequest.validate: exactly one of the two
                 info = self._attach_port_in(connection, context, state, request, request.port_id, deferred)
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.ROUTER_INTERFACE,
                 Event.AFTER_CREATE,
                 context,
@@ -509,7 +486,7 @@ class SqlL3Plugin(L3Plugin):
             removed = (request.subnet_id,) if request.subnet_id is not None else attached.subnet_ids
             self._check_no_floatingips_through_in(connection, router_id, attached.port_id, removed)
             info = _interface_info(router, dataclasses.replace(attached, subnet_ids=removed))
-            self._publish(ResourceType.ROUTER_INTERFACE, Event.BEFORE_DELETE, context, router_id, request=request)
+            self.events.notify(ResourceType.ROUTER_INTERFACE, Event.BEFORE_DELETE, context, router_id, request=request)
             admin = context.elevated()
             port = self.core_plugin.port_in(connection, admin, attached.port_id)
             if len(removed) < len(attached.subnet_ids):
@@ -525,8 +502,9 @@ class SqlL3Plugin(L3Plugin):
                     )
             else:
                 self._delete_own_port_in(connection, context, port, deferred)
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.ROUTER_INTERFACE,
                 Event.AFTER_DELETE,
                 context,
@@ -559,7 +537,7 @@ class SqlL3Plugin(L3Plugin):
                 association = self._find_association_in(
                     connection, context, network_id, request.port_id, request.fixed_ip_address, floatingip_id
                 )
-            self._publish(ResourceType.FLOATINGIP, Event.BEFORE_CREATE, context, floatingip_id, request=request)
+            self.events.notify(ResourceType.FLOATINGIP, Event.BEFORE_CREATE, context, floatingip_id, request=request)
             port = self._create_floating_port_in(
                 connection, context, state, project_id, floatingip_id, request, deferred
             )
@@ -586,8 +564,9 @@ class SqlL3Plugin(L3Plugin):
                     **_association_values(created),
                 },
             )
-            self._defer(
+            defer_event(
                 deferred,
+                self.events,
                 ResourceType.FLOATINGIP,
                 Event.AFTER_CREATE,
                 context,
@@ -622,7 +601,7 @@ class SqlL3Plugin(L3Plugin):
             association = self._find_association_in(
                 connection, context, current.floating_network_id, port_id, fixed_ip, floatingip_id
             )
-            self._publish(
+            self.events.notify(
                 ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, context, floatingip_id, request=change, current=current
             )
             return self._reassociate_in(connection, context, current, association, change, deferred)
@@ -637,7 +616,7 @@ class SqlL3Plugin(L3Plugin):
             policy.check_modify(context, current, floatingip_id)
             if current.port_id is None:
                 return current
-            self._publish(
+            self.events.notify(
                 ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, context, floatingip_id, request=change, current=current
             )
             return self._reassociate_in(connection, context, current, None, change, deferred)
@@ -648,11 +627,19 @@ class SqlL3Plugin(L3Plugin):
         def work(connection: Connection, deferred: Deferred) -> None:
             current, floating_port_id = self._floatingip_in(connection, context, floatingip_id, lock=True)
             policy.check_modify(context, current, floatingip_id)
-            self._publish(ResourceType.FLOATINGIP, Event.BEFORE_DELETE, context, floatingip_id, current=current)
+            self.events.notify(ResourceType.FLOATINGIP, Event.BEFORE_DELETE, context, floatingip_id, current=current)
             connection.execute(_DELETE_FLOATINGIP, {"b_id": floatingip_id})
             port = self.core_plugin.port_in(connection, context.elevated(), floating_port_id)
             self._delete_own_port_in(connection, context, port, deferred)
-            self._defer(deferred, ResourceType.FLOATINGIP, Event.AFTER_DELETE, context, floatingip_id, current=current)
+            defer_event(
+                deferred,
+                self.events,
+                ResourceType.FLOATINGIP,
+                Event.AFTER_DELETE,
+                context,
+                floatingip_id,
+                current=current,
+            )
 
         self._write(work)
 
@@ -693,7 +680,7 @@ class SqlL3Plugin(L3Plugin):
         if not isinstance(port, Port):
             return
         for current, updated in self._thread.disassociated.pop(port.id, ()):
-            self._publish(
+            self.events.notify(
                 ResourceType.FLOATINGIP,
                 Event.AFTER_UPDATE,
                 payload.context,
@@ -872,7 +859,7 @@ class SqlL3Plugin(L3Plugin):
             raise BadRequest("router_interface", "subnet_id", f"Subnet {subnet_id} has no gateway IP")
         _check_can_attach(state, [subnet], "subnet_id")
         router = state.router
-        self._publish(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
+        self.events.notify(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
         port = self.core_plugin.create_port_in(
             connection,
             context.elevated(),
@@ -918,7 +905,7 @@ class SqlL3Plugin(L3Plugin):
         subnets = self._subnets_in(connection, [fixed.subnet_id for fixed in port.fixed_ips])
         _check_can_attach(state, subnets, "port_id")
         router = state.router
-        self._publish(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
+        self.events.notify(ResourceType.ROUTER_INTERFACE, Event.BEFORE_CREATE, context, router.id, request=request)
         self.core_plugin.update_port_in(
             connection,
             context.elevated(),
@@ -1047,8 +1034,9 @@ class SqlL3Plugin(L3Plugin):
     ) -> FloatingIP:
         updated = _associated(current, association)
         connection.execute(_UPDATE_FLOATINGIP, {"b_id": current.id, **_association_values(updated)})
-        self._defer(
+        defer_event(
             deferred,
+            self.events,
             ResourceType.FLOATINGIP,
             Event.AFTER_UPDATE,
             context,
