@@ -292,8 +292,31 @@ class AutoAllocatedTopologyMixin:
         if claimed is None:
             return False
         self._remove_resources(context, claimed)
+        if record.status is TopologyStatus.BUILDING:
+            self._remove_unrecorded(context, claimed)
         self.topology_store.remove(claimed)
         return True
+
+    def _remove_unrecorded(self, context: RequestContext, record: TopologyRecord) -> None:
+        """Remove what a builder that died between creating a resource and recording it left behind.
+
+        Only one request builds a project's topology at a time, and every
+        finished topology records its network and router, so a still-disabled
+        ``auto_allocated_network`` of the project, or an ``auto_allocated_router``
+        with no interfaces, that is not in the record can only come from this
+        dead build.
+        """
+        admin = context.elevated()
+        owned = {"tenant_id": record.project_id}
+        for network in self.core_plugin.get_networks(admin, {**owned, "name": NETWORK_NAME, "admin_state_up": False}):
+            if network.id != record.network_id:
+                LOG.warning("Removing unrecorded network %s of project %s", network.id, record.project_id)
+                _ignore_not_found(self.core_plugin.delete_network, admin, network.id)
+        for router in self.l3_plugin.get_routers(admin, {**owned, "name": ROUTER_NAME}):
+            if router.id == record.router_id or self._attached_subnets(admin, router.id):
+                continue
+            LOG.warning("Removing unrecorded router %s of project %s", router.id, record.project_id)
+            _ignore_not_found(self.l3_plugin.delete_router, admin, router.id)
 
     # Steps 4 to 6: build, recording each resource as it is made
 

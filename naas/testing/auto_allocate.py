@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from naas.auto_allocate import AutoAllocator, BuildStep, TopologyStatus
+from naas.auto_allocate import AutoAllocator, BuildStep, TopologyRecord, TopologyStatus
 from naas.context import RequestContext, admin_context
 from naas.exceptions import (
     AutoAllocationFailure,
@@ -595,6 +595,38 @@ class AutoAllocationConformance(ConformanceCase):
                 self.allocator.delete_auto_allocated_topology(self.project, None)
                 self.assertNothingBuilt(deployment)
                 self.assertEqual(before, self.consumed(deployment))
+
+    def test_resources_made_but_not_yet_recorded_by_a_dead_builder_are_removed(self) -> None:
+        """A builder killed after a plugin call committed but before it recorded the new resource."""
+        deployment = self.deploy()
+        before = self.consumed(deployment)
+        assert deployment.external_network is not None
+        orphan_network = self.core.create_network(
+            self.admin, {"name": "auto_allocated_network", "project_id": "project-a", "admin_state_up": False}
+        )
+        orphan_router = self.l3.create_router(
+            self.admin,
+            {
+                "name": "auto_allocated_router",
+                "project_id": "project-a",
+                "external_gateway_info": {"network_id": deployment.external_network.id},
+            },
+        )
+        # A user's own resources with other names, or enabled, are not touched.
+        kept = self.core.create_network(self.project, {"name": "mine"})
+        self.store.create(
+            TopologyRecord("project-a", TopologyStatus.BUILDING, owner="another-host:1:dead", lease_expires_at=0.0)
+        )
+        network_id = self.allocator.get_auto_allocated_topology(self.project, None)["id"]
+        self.assertNotIn(network_id, (orphan_network.id, kept.id))
+        self.assertRaisesError(NotFound, self.core.get_network, self.admin, orphan_network.id)
+        self.assertRaisesError(NotFound, self.l3.get_router, self.admin, orphan_router.id)
+        self.assertEqual("mine", self.core.get_network(self.admin, kept.id).name)
+        self.core.delete_network(self.project, kept.id)
+        self.assertWorkingTopology(network_id, deployment)
+        self.allocator.delete_auto_allocated_topology(self.project, None)
+        self.assertNothingBuilt(deployment)
+        self.assertEqual(before, self.consumed(deployment))
 
     def test_operator_clean_up_removes_abandoned_builds(self) -> None:
         deployment = self.deploy()
