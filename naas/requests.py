@@ -20,15 +20,17 @@ import dataclasses
 import enum
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Final, TypeVar
 
 import netaddr
 
 from naas.exceptions import BadRequest
+from naas.resources import FixedIP
 
 __all__ = [
     "UNSET",
+    "FixedIPPlan",
     "FixedIPRequest",
     "FloatingIPCreate",
     "GatewayRequest",
@@ -45,6 +47,7 @@ __all__ = [
     "SubnetPoolUpdate",
     "SubnetUpdate",
     "Unset",
+    "plan_fixed_ips",
 ]
 
 
@@ -526,3 +529,43 @@ class FloatingIPCreate(Request):
     def validate(self) -> None:
         if self.fixed_ip_address is not None and self.port_id is None:
             raise BadRequest("floatingip", "fixed_ip_address", "needs a port_id")
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedIPPlan:
+    """How a port's new ``fixed_ips`` map onto the addresses it has (see :func:`plan_fixed_ips`).
+
+    ``order`` is the order to serve the entries in (those naming an address
+    first, so that an "any address" entry cannot take it); ``kept[i]`` is the
+    current address entry ``i`` keeps, or None if it needs a new one;
+    ``released`` are the current addresses no entry keeps.
+    """
+
+    order: tuple[int, ...]
+    kept: tuple[FixedIP | None, ...]
+    released: tuple[FixedIP, ...]
+
+
+def plan_fixed_ips(wanted: Sequence[FixedIPRequest], current: Sequence[FixedIP]) -> FixedIPPlan:
+    """Match the entries of a port update against the port's addresses, for every plugin alike.
+
+    An entry keeps a current address when it names it, or names only its subnet.
+    """
+    order = tuple(sorted(range(len(wanted)), key=lambda index: wanted[index].ip_address is None))
+    kept: list[FixedIP | None] = [None] * len(wanted)
+    unclaimed = list(current)
+    for index in order:
+        entry = wanted[index]
+        match = next(
+            (
+                fixed
+                for fixed in unclaimed
+                if (entry.subnet_id is None or entry.subnet_id == fixed.subnet_id)
+                and (entry.ip_address is None or entry.ip_address == fixed.ip_address)
+            ),
+            None,
+        )
+        if match is not None:
+            unclaimed.remove(match)
+            kept[index] = match
+    return FixedIPPlan(order=order, kept=tuple(kept), released=tuple(unclaimed))

@@ -34,7 +34,9 @@ from naas.requests import (
     SubnetPoolUpdate,
     SubnetUpdate,
     Unset,
+    plan_fixed_ips,
 )
+from naas.resources import FixedIP
 
 NETWORK_ID = "5b5e2b4c-4f1a-4f3b-9a53-0c2d1e6f7a80"
 SUBNET_ID = "0f6c3a52-9b1e-4d7e-8c3f-2a1b0c9d8e7f"
@@ -706,3 +708,23 @@ def test_an_update_cannot_set_a_required_create_only_attribute_to_none() -> None
 )
 def test_admin_only_given(request_: Request, names: list[str]) -> None:
     assert request_.admin_only_given() == names
+
+
+def test_plan_fixed_ips_keeps_what_is_asked_for_again_and_releases_the_rest() -> None:
+    subnet_a, subnet_b = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+    current = [
+        FixedIP(subnet_id=subnet_a, ip_address=netaddr.IPAddress("10.0.0.5")),
+        FixedIP(subnet_id=subnet_a, ip_address=netaddr.IPAddress("10.0.0.6")),
+        FixedIP(subnet_id=subnet_b, ip_address=netaddr.IPAddress("10.1.0.5")),
+    ]
+    wanted = [
+        FixedIPRequest(subnet_id=subnet_a),  # any address of subnet a: keeps one it has
+        FixedIPRequest(ip_address=netaddr.IPAddress("10.0.0.6")),  # this one, served first
+        FixedIPRequest(subnet_id=subnet_b, ip_address=netaddr.IPAddress("10.1.0.9")),  # a new one
+    ]
+
+    plan = plan_fixed_ips(wanted, current)
+
+    assert plan.order == (1, 2, 0)
+    assert plan.kept == (current[0], current[1], None)
+    assert plan.released == (current[2],)

@@ -73,6 +73,7 @@ from naas.requests import (
     SubnetPoolUpdate,
     SubnetUpdate,
     Unset,
+    plan_fixed_ips,
 )
 from naas.resources import (
     DEVICE_OWNER_FLOATINGIP,
@@ -877,17 +878,11 @@ class MemoryCorePlugin(CorePlugin):
         subnet; the current addresses no entry keeps are released. Entries naming
         an address are served first, so an "any address" entry cannot take it.
         """
-        order = sorted(range(len(wanted)), key=lambda index: wanted[index].ip_address is None)
-        results: list[FixedIP | None] = [None] * len(wanted)
-        unclaimed = list(current)
-        for index in order:
-            kept = next((fixed for fixed in unclaimed if _keeps(wanted[index], fixed)), None)
-            if kept is not None:
-                unclaimed.remove(kept)
-                results[index] = kept
-        for fixed_ip in unclaimed:
+        plan = plan_fixed_ips(wanted, current)
+        results = list(plan.kept)
+        for fixed_ip in plan.released:
             self._release_address(fixed_ip, undo)
-        for index in order:
+        for index in plan.order:
             if results[index] is None:
                 entry = wanted[index]
                 record = self._subnet_for_entry(network_record, entry)
@@ -939,10 +934,3 @@ class MemoryCorePlugin(CorePlugin):
     def _restore_holder(record: _SubnetRecord, address: netaddr.IPAddress, port_id: str) -> None:
         record.free.allocate_address(address)
         record.holders[address] = port_id
-
-
-def _keeps(entry: FixedIPRequest, fixed_ip: FixedIP) -> bool:
-    """Whether asking for ``entry`` again is satisfied by the address ``fixed_ip`` the port already has."""
-    if entry.subnet_id is not None and entry.subnet_id != fixed_ip.subnet_id:
-        return False
-    return entry.ip_address is None or entry.ip_address == fixed_ip.ip_address

@@ -88,6 +88,7 @@ from naas.requests import (
     SubnetPoolUpdate,
     SubnetUpdate,
     Unset,
+    plan_fixed_ips,
 )
 from naas.resources import (
     DEVICE_OWNER_FLOATINGIP,
@@ -782,7 +783,7 @@ class SqlCorePlugin(CorePlugin):
 
         def work(connection: Connection, deferred: Deferred) -> Subnet:
             current = self._subnet_in(connection, context, subnet_id)
-            _check_subnet_owner(context, current)
+            policy.check_owner(context, current, current.id)
             gateway = current.gateway_ip
             if request.gateway_ip is not UNSET and request.gateway_ip != current.gateway_ip:
                 gateway = self._check_new_gateway_in(
@@ -866,7 +867,7 @@ class SqlCorePlugin(CorePlugin):
     def delete_subnet(self, context: RequestContext, subnet_id: str) -> None:
         def work(connection: Connection, deferred: Deferred) -> None:
             current = self._subnet_in(connection, context, subnet_id)
-            _check_subnet_owner(context, current)
+            policy.check_owner(context, current, current.id)
             holders = self._holders_in(connection, subnet_id)
             if holders:
                 raise InUse("subnet", subnet_id, dict.fromkeys(port_id for _, port_id in holders))
@@ -1331,17 +1332,11 @@ class SqlCorePlugin(CorePlugin):
         subnet; the current addresses no entry keeps are released. Entries naming
         an address are served first, so an "any address" entry cannot take it.
         """
-        order = sorted(range(len(wanted)), key=lambda index: wanted[index].ip_address is None)
-        results: list[FixedIP | None] = [None] * len(wanted)
-        unclaimed = list(current)
-        for index in order:
-            kept = next((fixed for fixed in unclaimed if _keeps(wanted[index], fixed)), None)
-            if kept is not None:
-                unclaimed.remove(kept)
-                results[index] = kept
-        self._release_addresses_in(connection, unclaimed, state)
+        plan = plan_fixed_ips(wanted, current)
+        results = list(plan.kept)
+        self._release_addresses_in(connection, list(plan.released), state)
         taken = {(fixed.subnet_id, fixed.ip_address) for fixed in results if fixed is not None}
-        for index in order:
+        for index in plan.order:
             if results[index] is None:
                 entry = wanted[index]
                 subnet = self._subnet_for_entry_in(connection, state, entry)
@@ -1447,16 +1442,3 @@ def _grown_prefixes(pool: SubnetPool, prefixes: tuple[netaddr.IPNetwork, ...]) -
         listing = ", ".join(str(cidr) for cidr in lost.iter_cidrs())
         raise BadRequest("subnetpool", "prefixes", f"prefixes can only be added, not removed: {listing}")
     return tuple(compact_prefixes(prefixes))
-
-
-def _check_subnet_owner(context: RequestContext, subnet: Subnet) -> None:
-    # policy.check_modify would call a visible subnet of a shared network invisible (NotFound).
-    if not context.is_admin and subnet.project_id != context.project_id:
-        raise NotAuthorized(f"Only the owner or an admin may change subnet {subnet.id}")
-
-
-def _keeps(entry: FixedIPRequest, fixed_ip: FixedIP) -> bool:
-    """Whether asking for ``entry`` again is satisfied by the address ``fixed_ip`` the port already has."""
-    if entry.subnet_id is not None and entry.subnet_id != fixed_ip.subnet_id:
-        return False
-    return entry.ip_address is None or entry.ip_address == fixed_ip.ip_address
