@@ -36,7 +36,7 @@ from naas.exceptions import (
     SubnetPoolQuotaExceeded,
 )
 from naas.requests import GatewayRequest, InterfaceRequest, NetworkCreate, RouterCreate, SubnetCreate
-from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, Network, SubnetPool
+from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, Network, Router, SubnetPool
 
 if TYPE_CHECKING:
     from naas.plugins.core import CorePlugin
@@ -427,7 +427,7 @@ class AutoAllocatedTopologyMixin:
         except _EXPECTED_CONNECTIVITY_ERRORS as error:
             LOG.error("Unable to provide external connectivity to project %s: %s", record.project_id, error)
             raise AutoAllocationFailure([CONNECTIVITY_FAILED, str(error).rstrip(".")], record.project_id) from error
-        return dataclasses.replace(record, attached_subnet_ids=record.subnet_ids)
+        return record
 
     # Tampering: a READY topology whose parts a user removed
 
@@ -460,24 +460,12 @@ class AutoAllocatedTopologyMixin:
             network = self.core_plugin.get_network(context, record.network_id)
         except NotFound:
             return "network"
-        if record.router_id is None:
-            return "router"
-        try:
-            router = self.l3_plugin.get_router(context, record.router_id)
-        except NotFound:
-            return "router"
-        if router.external_gateway_info is None:
+        router = self._router_or_none(context, record.router_id)
+        if router is None or router.external_gateway_info is None:
             return "router"
         if set(record.subnet_ids) - set(network.subnets):
-            return "router"  # a subnet was removed: re-check the interfaces below
-        attached = {
-            fixed_ip.subnet_id
-            for port in self.core_plugin.get_ports(
-                context, {"device_id": router.id, "device_owner": DEVICE_OWNER_ROUTER_INTERFACE}
-            )
-            for fixed_ip in port.fixed_ips
-        }
-        if not set(record.subnet_ids) <= attached:
+            return "router"  # a subnet was removed: the repair re-reads the network's subnets
+        if not set(record.subnet_ids) <= self._attached_subnets(context, router.id):
             return "router"
         return None
 
@@ -490,17 +478,16 @@ class AutoAllocatedTopologyMixin:
             if not subnet_ids:
                 raise AutoAllocationFailure(PRIVATE_NETWORK_FAILED, record.project_id)
             record = dataclasses.replace(record, subnet_ids=subnet_ids)
-            if record.router_id is not None and self._router_exists(context, record.router_id):
-                router_id = record.router_id
-                if self.l3_plugin.get_router(context, router_id).external_gateway_info is None:
+            router = self._router_or_none(context, record.router_id)
+            if router is not None:
+                if router.external_gateway_info is None:
                     self.l3_plugin.update_router(
-                        context, router_id, {"external_gateway_info": {"network_id": external.id}}
+                        context, router.id, {"external_gateway_info": {"network_id": external.id}}
                     )
-                attached = self._attached_subnets(context, router_id)
+                attached = self._attached_subnets(context, router.id)
                 for subnet_id in subnet_ids:
                     if subnet_id not in attached:
-                        self.l3_plugin.add_router_interface(context, router_id, InterfaceRequest(subnet_id=subnet_id))
-                record = dataclasses.replace(record, attached_subnet_ids=subnet_ids)
+                        self.l3_plugin.add_router_interface(context, router.id, InterfaceRequest(subnet_id=subnet_id))
             else:
                 record = self._build_connectivity(context, self._record(record, router_id=None), external)
         except BaseException:
@@ -513,12 +500,13 @@ class AutoAllocatedTopologyMixin:
             raise Conflict("auto_allocated_topology", record.project_id, "The repair was taken over; try again.")
         return network_id
 
-    def _router_exists(self, context: RequestContext, router_id: str) -> bool:
+    def _router_or_none(self, context: RequestContext, router_id: str | None) -> Router | None:
+        if router_id is None:
+            return None
         try:
-            self.l3_plugin.get_router(context, router_id)
+            return self.l3_plugin.get_router(context, router_id)
         except NotFound:
-            return False
-        return True
+            return None
 
     def _attached_subnets(self, context: RequestContext, router_id: str) -> set[str]:
         ports = self.core_plugin.get_ports(

@@ -50,8 +50,8 @@ class TopologyRecord:
 
     ``owner`` identifies the request building or deleting it
     (see :func:`new_owner_token`); ``lease_expires_at`` is a wall-clock time after
-    which another request may assume the owner died. ``attached_subnet_ids`` are
-    the subnets already plugged into the router.
+    which another request may assume the owner died. ``subnet_ids`` are known
+    once the network's subnets exist; clean-up also asks the network for them.
     """
 
     project_id: str
@@ -61,7 +61,6 @@ class TopologyRecord:
     network_id: str | None = None
     router_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
-    attached_subnet_ids: tuple[str, ...] = ()
     version: int = 1
 
     def is_abandoned(self, now: float | None = None) -> bool:

@@ -304,5 +304,4 @@ class AutoAllocatedTopologyRow(Base):
     router_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH), nullable=True)
     # Comma-separated ids, in the order they were made.
     subnet_ids: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    attached_subnet_ids: Mapped[str] = mapped_column(sa.Text, nullable=False)
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)

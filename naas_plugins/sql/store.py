@@ -51,7 +51,6 @@ def _values(record: TopologyRecord, version: int) -> dict[str, Any]:
         "network_id": record.network_id,
         "router_id": record.router_id,
         "subnet_ids": format_ids(record.subnet_ids),
-        "attached_subnet_ids": format_ids(record.attached_subnet_ids),
         "version": version,
     }
 
@@ -65,7 +64,6 @@ def _record(row: sa.Row[Any]) -> TopologyRecord:
         network_id=row.network_id,
         router_id=row.router_id,
         subnet_ids=parse_ids(row.subnet_ids),
-        attached_subnet_ids=parse_ids(row.attached_subnet_ids),
         version=row.version,
     )
 

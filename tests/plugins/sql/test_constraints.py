@@ -133,7 +133,6 @@ class TestConstraintsSQLite(BackendTestCase):
             "status": "ready",
             "lease_expires_at": 0.0,
             "subnet_ids": "",
-            "attached_subnet_ids": "",
             "version": 1,
         }
         self.assertRaises(db_exc.DBDuplicateEntry, self.insert, TOPOLOGIES, row)

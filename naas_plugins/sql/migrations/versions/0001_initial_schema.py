@@ -193,7 +193,6 @@ def upgrade() -> None:
         sa.Column("network_id", ID, nullable=True),
         sa.Column("router_id", ID, nullable=True),
         sa.Column("subnet_ids", sa.Text(), nullable=False),
-        sa.Column("attached_subnet_ids", sa.Text(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("project_id", name="pk_auto_allocated_topologies"),
     )
