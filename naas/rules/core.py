@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -96,7 +95,6 @@ AfterCommit = list[Callable[[], None]]
 NETWORK_STATUS = "ACTIVE"
 PORT_STATUS = "ACTIVE"
 FLOATINGIP_DOWN = "DOWN"
-_MAC_PREFIX = "fa:16:3e"
 # Ports that tie an external network to routers: it cannot stop being external while they exist.
 _EXTERNAL_USERS = (DEVICE_OWNER_ROUTER_GATEWAY, DEVICE_OWNER_FLOATINGIP)
 _ROUTER_PORT_OWNERS = (DEVICE_OWNER_ROUTER_INTERFACE, DEVICE_OWNER_ROUTER_GATEWAY)
@@ -120,11 +118,6 @@ def by(**filters: str) -> ListQuery:
 
 def _in_ranges(address: netaddr.IPAddress, ranges: Iterable[netaddr.IPRange]) -> bool:
     return any(address in pool for pool in ranges)
-
-
-def _new_mac() -> str:
-    suffix = random.getrandbits(24).to_bytes(3, "big")
-    return ":".join([_MAC_PREFIX, *(f"{byte:02x}" for byte in suffix)])
 
 
 class CoreRules(CorePlugin):
@@ -237,6 +230,10 @@ class CoreRules(CorePlugin):
                     raise BadRequest(
                         "network", "is_default", "only an external network (router:external) can be the default"
                     )
+            if is_default and not current.is_default:
+                default = tx.default_network()
+                if default is not None and default.id != network_id:
+                    raise DefaultExternalNetworkExists(default.id)
             ports = None
             if (current.router_external and not external) or (current.shared and not shared):
                 ports = tx.ports(by(network_id=network_id))
@@ -442,7 +439,7 @@ class CoreRules(CorePlugin):
         """Remove a subnet that holds no address and give its prefix back to its pool."""
         tx.remove_subnet(subnet.id)
         if subnet.subnetpool_id is not None:
-            pool = tx.subnetpool(subnet.subnetpool_id, for_update=True)
+            pool = tx.subnetpool(subnet.subnetpool_id)
             if pool is not None:
                 tx.give_back_prefix(pool, subnet.cidr)
 
@@ -589,7 +586,8 @@ class CoreRules(CorePlugin):
     def _pool_for_subnet(self, tx: Transaction, context: RequestContext, request: SubnetCreate) -> SubnetPool | None:
         """The pool a new subnet comes from (checked against the request's IP version), or None."""
         if request.subnetpool_id is not None:
-            pool = self.subnetpool_in(tx, context, request.subnetpool_id, for_update=True)
+            # Not locked: prefixes are taken by compare-and-swap, so allocations from one pool run side by side.
+            pool = self.subnetpool_in(tx, context, request.subnetpool_id)
         elif request.use_default_subnetpool:
             assert request.ip_version is not None  # SubnetCreate.validate
             default = tx.default_subnetpool(request.ip_version)
@@ -634,6 +632,8 @@ class CoreRules(CorePlugin):
         """
         if not pool.default_quota:
             return
+        # One quota check at a time per pool, so that two requests cannot both fit under it.
+        tx.subnetpool(pool.id, for_update=True)
         subnets = tx.subnets(by(subnetpool_id=pool.id, project_id=project_id))
         used = sum(
             prefix_quota_units(pool.ip_version, s.cidr.prefixlen)
@@ -654,7 +654,9 @@ class CoreRules(CorePlugin):
     ) -> Port:
         """Create a port inside the caller's unit of work."""
         project_id = policy.owner_for(context, request.project_id, "port")
-        network = self.network_in(tx, context, request.network_id, for_update=True)
+        # Not locked: addresses are taken by compare-and-swap, and the port's reference to the network
+        # keeps a concurrent delete from removing it under the new port.
+        network = self.network_in(tx, context, request.network_id)
         if not (context.is_admin or network.shared or network.project_id == context.project_id):
             raise NotAuthorized(f"Only the owner or an admin may create ports on network {network.id}")
         port_id = port_id or new_id()
@@ -669,7 +671,7 @@ class CoreRules(CorePlugin):
             network_id=request.network_id,
             name=request.name,
             admin_state_up=request.admin_state_up,
-            mac_address=request.mac_address or _new_mac(),
+            mac_address=request.mac_address or tx.new_mac_address(network.id),
             device_id=request.device_id,
             device_owner=request.device_owner,
             fixed_ips=fixed_ips,
@@ -743,15 +745,18 @@ class CoreRules(CorePlugin):
     def delete_port_in(self, tx: Transaction, context: RequestContext, port: Port, after: AfterCommit) -> None:
         """Delete ``port`` inside the caller's unit of work; floating IPs mapped to it point nowhere after."""
         self.events.notify(ResourceType.PORT, Event.BEFORE_DELETE, context, port.id, current=port)
+        # Floating IPs mapped to the port let go of it first: they refer to it until then.
+        mapped: AfterCommit = []
+        for floatingip in tx.floatingips(by(port_id=port.id)):
+            if floatingip.port_id == port.id:
+                self.disassociate_in(tx, context, floatingip, mapped, announce_before=False)
         tx.remove_port(port.id)
         for fixed_ip in port.fixed_ips:
             subnet = tx.subnet(fixed_ip.subnet_id)
             if subnet is not None:
                 tx.give_back_address(subnet, fixed_ip.ip_address)
         self.after(after, ResourceType.PORT, Event.AFTER_DELETE, context, port.id, current=port)
-        for floatingip in tx.floatingips(by(port_id=port.id)):
-            if floatingip.port_id == port.id:
-                self.disassociate_in(tx, context, floatingip, after, announce_before=False)
+        after.extend(mapped)
 
     def disassociate_in(
         self,

@@ -141,10 +141,13 @@ class L3Rules(L3Plugin):
             if gateway is not None:
                 self._check_gateway_network(tx, context, state, gateway.network_id)
             self.events.notify(ResourceType.ROUTER, Event.BEFORE_CREATE, context, created.id, request=request)
-            tx.add_router(created)
             result = created
             if gateway is not None:
-                result = self._set_gateway(tx, context, state, gateway, after)
+                # The port first, so the router is written once, with its gateway.
+                result = _with_gateway(
+                    created, gateway.enable_snat, self._gateway_port(tx, context, created, gateway, after)
+                )
+            tx.add_router(result)
             self._after(
                 after, ResourceType.ROUTER, Event.AFTER_CREATE, context, created.id, request=request, result=result
             )
@@ -427,7 +430,7 @@ class L3Rules(L3Plugin):
         self, tx: Transaction, context: RequestContext, state: _RouterState, network_id: str
     ) -> None:
         """The gateway network must be external, and its subnets must not overlap the router's interfaces."""
-        network = self.core.network_in(tx, context, network_id, for_update=True)
+        network = self.core.network_in(tx, context, network_id)
         if not network.router_external:
             raise BadRequest("router", "external_gateway_info", f"Network {network_id} is not an external network")
         interface_cidrs = [s.cidr for port in state.interfaces for s in self._subnets_of(tx, port.fixed_ips)]
@@ -486,18 +489,12 @@ class L3Rules(L3Plugin):
 
     # Gateways
 
-    def _set_gateway(
-        self,
-        tx: Transaction,
-        context: RequestContext,
-        state: _RouterState,
-        gateway: GatewayRequest,
-        after: AfterCommit,
-    ) -> Router:
-        """Give the router a new gateway port on ``gateway.network_id`` and store the router with it."""
-        router = state.router
+    def _gateway_port(
+        self, tx: Transaction, context: RequestContext, router: Router, gateway: GatewayRequest, after: AfterCommit
+    ) -> Port:
+        """A new gateway port for ``router`` on ``gateway.network_id``."""
         try:
-            port = self.core.create_port_in(
+            return self.core.create_port_in(
                 tx,
                 context.elevated(),
                 PortCreate(
@@ -512,18 +509,6 @@ class L3Rules(L3Plugin):
         except BadRequest as error:
             # The caller asked for a gateway, not a port: name what they sent.
             raise BadRequest("router", "external_gateway_info", f"{error.attribute}: {error.reason}") from error
-        return self._store_gateway(tx, router, gateway.enable_snat, port)
-
-    @staticmethod
-    def _store_gateway(tx: Transaction, router: Router, enable_snat: bool, port: Port | None) -> Router:
-        info = None
-        if port is not None:
-            info = ExternalGatewayInfo(
-                network_id=port.network_id, enable_snat=enable_snat, external_fixed_ips=port.fixed_ips
-            )
-        updated = dataclasses.replace(router, external_gateway_info=info)
-        tx.update_router(updated)
-        return updated
 
     def _change_gateway(
         self,
@@ -533,7 +518,7 @@ class L3Rules(L3Plugin):
         gateway: GatewayRequest | None,
         after: AfterCommit,
     ) -> Router:
-        """Set, change or (None) remove the router's gateway; the router as stored afterwards."""
+        """Set, change or (None) remove the router's gateway port; the router as it is to be stored."""
         router = state.router
         old_port = state.gateway
         admin = context.elevated()
@@ -542,7 +527,7 @@ class L3Rules(L3Plugin):
                 return router
             self._check_no_floatingips_through(tx, context, state)
             self.core.delete_port_in(tx, admin, old_port, after)
-            return self._store_gateway(tx, router, False, None)
+            return _with_gateway(router, False, None)
         if old_port is not None and gateway.network_id == old_port.network_id:
             # Same external network: change SNAT and, if asked, the gateway port's addresses.
             port = old_port
@@ -550,14 +535,14 @@ class L3Rules(L3Plugin):
                 port = self.core.update_port_in(
                     tx, admin, old_port, PortUpdate(fixed_ips=gateway.external_fixed_ips), after
                 )
-            return self._store_gateway(tx, router, gateway.enable_snat, port)
+            return _with_gateway(router, gateway.enable_snat, port)
         if old_port is not None:
             # Floating IPs on the old network reach their ports through this gateway.
             self._check_no_floatingips_through(tx, context, state)
         self._check_gateway_network(tx, context, state, gateway.network_id)
         if old_port is not None:
             self.core.delete_port_in(tx, admin, old_port, after)
-        return self._set_gateway(tx, context, state, gateway, after)
+        return _with_gateway(router, gateway.enable_snat, self._gateway_port(tx, context, router, gateway, after))
 
     # Interfaces
 
@@ -727,6 +712,16 @@ class L3Rules(L3Plugin):
                 f"Floating IP {clash} of network {network_id} already maps {fixed_ip.ip_address} of port {port_id}.",
             )
         return port_id, fixed_ip, router_id
+
+
+def _with_gateway(router: Router, enable_snat: bool, port: Port | None) -> Router:
+    """The router with ``port`` (None: no port) as its gateway."""
+    info = None
+    if port is not None:
+        info = ExternalGatewayInfo(
+            network_id=port.network_id, enable_snat=enable_snat, external_fixed_ips=port.fixed_ips
+        )
+    return dataclasses.replace(router, external_gateway_info=info)
 
 
 def _associated(floatingip: FloatingIP, association: tuple[str, FixedIP, str] | None) -> FloatingIP:

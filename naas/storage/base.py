@@ -59,6 +59,7 @@ import abc
 import contextlib
 import dataclasses
 import enum
+import random
 from collections.abc import Callable, Mapping
 from typing import ClassVar, TypeVar
 
@@ -67,9 +68,19 @@ import netaddr
 from naas.auto_allocate.store import TopologyStore
 from naas.resources import FloatingIP, Network, Port, Router, Subnet, SubnetPool
 
-__all__ = ["ListQuery", "Storage", "StorageCapability", "Transaction"]
+__all__ = ["ListQuery", "Storage", "StorageCapability", "Transaction", "random_mac_address"]
 
 T = TypeVar("T")
+
+
+MAC_PREFIX = "fa:16:3e"
+"""The OUI of generated MAC addresses, the one Neutron uses."""
+
+
+def random_mac_address() -> str:
+    """A random MAC address under :data:`MAC_PREFIX`, for :meth:`Transaction.new_mac_address`."""
+    suffix = random.getrandbits(24).to_bytes(3, "big")
+    return ":".join([MAC_PREFIX, *(f"{byte:02x}" for byte in suffix)])
 
 
 class StorageCapability(enum.Enum):
@@ -193,6 +204,10 @@ class Transaction(abc.ABC):
     # Ports
 
     @abc.abstractmethod
+    def new_mac_address(self, network_id: str) -> str:
+        """A MAC address for a new port of the network that no port of it has (see :func:`random_mac_address`)."""
+
+    @abc.abstractmethod
     def port(self, port_id: str, *, for_update: bool = False) -> Port | None:
         """The port with its fixed IPs."""
 
@@ -262,8 +277,7 @@ class Transaction(abc.ABC):
 
     @abc.abstractmethod
     def routers(self, query: ListQuery) -> list[Router]:
-        """Routers that may match ``query``, oldest first (``external_gateway_info.network_id`` is
-        filtered as ``gateway_network_id``)."""
+        """Routers that may match ``query``, oldest first."""
 
     @abc.abstractmethod
     def add_router(self, router: Router) -> None:

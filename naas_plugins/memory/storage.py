@@ -32,7 +32,7 @@ from naas.exceptions import (
 )
 from naas.ipam import FreeAddresses, FreePrefixes
 from naas.resources import FixedIP, FloatingIP, Network, Port, Resource, Router, Subnet, SubnetPool
-from naas.storage import ListQuery, Storage, StorageCapability, Transaction
+from naas.storage import ListQuery, Storage, StorageCapability, Transaction, random_mac_address
 
 __all__ = ["MemoryStorage"]
 
@@ -138,7 +138,6 @@ class _State:
         )
         self.routers: _Table[Router] = _Table(
             project_id=lambda r: [r.project_id],
-            gateway_network_id=lambda r: [r.external_gateway_info.network_id] if r.external_gateway_info else [],
             id=lambda r: [r.id],
         )
         self.floatingips: _Table[FloatingIP] = _Table(
@@ -260,6 +259,13 @@ class _MemoryTransaction(Transaction):
             raise DefaultSubnetPoolExists(current.id, subnetpool.ip_version)
 
     # Ports
+
+    def new_mac_address(self, network_id: str) -> str:
+        macs = self._state.macs[network_id]
+        while True:
+            mac_address = random_mac_address()
+            if mac_address not in macs:
+                return mac_address
 
     def port(self, port_id: str, *, for_update: bool = False) -> Port | None:
         return self._state.ports.get(port_id)
