@@ -37,7 +37,14 @@ from sqlalchemy.engine import Connection
 
 from naas.auto_allocate.store import TopologyStore
 from naas.context import RequestContext
-from naas.exceptions import Conflict, IpAddressAlreadyAllocated, IpAddressExhausted, SubnetPoolExhausted
+from naas.exceptions import (
+    Conflict,
+    DefaultExternalNetworkExists,
+    DefaultSubnetPoolExists,
+    IpAddressAlreadyAllocated,
+    IpAddressExhausted,
+    SubnetPoolExhausted,
+)
 from naas.resources import (
     DEVICE_OWNER_FLOATINGIP,
     DEVICE_OWNER_ROUTER_GATEWAY,
@@ -293,16 +300,75 @@ def _address_rows(port: Port) -> list[dict[str, Any]]:
     ]
 
 
-def _clash_is_retried(error: db_exc.DBDuplicateEntry) -> db_exc.RetryRequest:
-    return retry_request(f"a concurrent change took {', '.join(error.columns or ['a unique value'])} first")
+class _Clash(Exception):
+    """A unique constraint refused a write; ``report`` names the culprit once the unit has rolled back.
+
+    (On PostgreSQL a failed statement aborts the transaction, so the lookup needs a new one.) ``report``
+    returns the error to raise, or a retry request when the culprit is gone meanwhile.
+    """
+
+    def __init__(self, report: Callable[[Connection], Exception]) -> None:
+        super().__init__()
+        self.report = report
 
 
-class _AddressTaken(Exception):
-    """A port's address turned out held by another port (its row's key clashed)."""
+def _retry_if_gone(found: Any, make: Callable[[Any], Exception], what: str) -> Exception:
+    if found is None:
+        retry: Exception = retry_request(f"{what} clashed and is gone again")
+        return retry
+    return make(found)
 
-    def __init__(self, wanted: list[tuple[str, str]]) -> None:
-        super().__init__(wanted)
-        self.wanted = wanted
+
+def _default_network_clash(connection: Connection) -> Exception:
+    found = connection.execute(sa.select(NETWORKS.c.id).where(NETWORKS.c.default_marker == sa.true())).scalar()
+    return _retry_if_gone(found, lambda existing: DefaultExternalNetworkExists(str(existing)), "a default network")
+
+
+def _default_pool_clash(ip_version: int) -> Callable[[Connection], Exception]:
+    def report(connection: Connection) -> Exception:
+        found = connection.execute(_DEFAULT_POOL, {"b_version": ip_version}).first()
+        return _retry_if_gone(
+            found, lambda row: DefaultSubnetPoolExists(str(row.id), ip_version), "a default subnet pool"
+        )
+
+    return report
+
+
+def _mapping_clash(values: Mapping[str, Any]) -> Callable[[Connection], Exception]:
+    def report(connection: Connection) -> Exception:
+        found = connection.execute(
+            sa.select(FLOATINGIPS.c.id).where(
+                FLOATINGIPS.c.floating_network_id == values["floating_network_id"],
+                FLOATINGIPS.c.fixed_port_id == values["fixed_port_id"],
+                FLOATINGIPS.c.fixed_ip_address == values["fixed_ip_address"],
+            )
+        ).scalar()
+        network_id, address, port_id = (
+            values["floating_network_id"],
+            values["fixed_ip_address"],
+            values["fixed_port_id"],
+        )
+        return _retry_if_gone(
+            found,
+            lambda other: Conflict(
+                "floatingip",
+                str(other),
+                f"Floating IP {other} of network {network_id} already maps {address} of port {port_id}.",
+            ),
+            "a floating IP",
+        )
+
+    return report
+
+
+def _addresses_clash(wanted: list[tuple[str, str]]) -> Callable[[Connection], Exception]:
+    def report(connection: Connection) -> Exception:
+        found = connection.execute(_TAKEN_ADDRESS, {"wanted": wanted}).first()
+        return _retry_if_gone(
+            found, lambda row: IpAddressAlreadyAllocated(str(row.subnet_id), str(row.ip_address)), "an address"
+        )
+
+    return report
 
 
 class _SqlTransaction(Transaction):
@@ -526,7 +592,7 @@ class _SqlTransaction(Transaction):
         try:
             self._execute(_INSERT_ADDRESSES, rows)
         except db_exc.DBDuplicateEntry:
-            raise _AddressTaken([(row["subnet_id"], row["ip_address"]) for row in rows]) from None
+            raise _Clash(_addresses_clash([(row["subnet_id"], row["ip_address"]) for row in rows])) from None
 
     # Free space
 
@@ -653,33 +719,33 @@ class _SqlTransaction(Transaction):
     # Writing
 
     def _insert(self, table: sa.Table, resource_id: str, values: dict[str, Any]) -> None:
-        try:
-            self._execute(_INSERT[table.name], {"id": resource_id, **values})
-        except db_exc.DBDuplicateEntry as error:
-            if table is PORTS and "mac_address" in (error.columns or []):
-                network_id, mac_address = values["network_id"], values["mac_address"]
-                if mac_address in self._generated_macs:
-                    raise retry_request(
-                        f"generated MAC address {mac_address} is taken on network {network_id}"
-                    ) from None
-                raise Conflict(
-                    "network", network_id, f"MAC address {mac_address} is already in use on network {network_id}."
-                ) from None
-            if error.columns == ["id"] or "PRIMARY" in (error.columns or []):
-                raise Conflict(table.name, resource_id, f"{table.name} {resource_id} already exists.") from None
-            raise _clash_is_retried(error) from None
+        self._write(_INSERT[table.name], {"id": resource_id, **values}, table, resource_id)
 
     def _update(self, table: sa.Table, resource_id: str, values: dict[str, Any]) -> None:
+        self._write(_UPDATE[table.name], {"b_id": resource_id, **values}, table, resource_id)
+
+    def _write(self, statement: sa.Executable, params: dict[str, Any], table: sa.Table, resource_id: str) -> None:
+        """Execute a write, turning a unique constraint's refusal into the error the storage contract names."""
         try:
-            self._execute(_UPDATE[table.name], {"b_id": resource_id, **values})
+            self._execute(statement, params)
         except db_exc.DBDuplicateEntry as error:
-            if table is PORTS and "mac_address" in (error.columns or []):
-                raise Conflict(
-                    "network",
-                    values["network_id"],
-                    f"MAC address {values['mac_address']} is already in use on network {values['network_id']}.",
-                ) from None
-            raise _clash_is_retried(error) from None
+            columns = set(error.columns or ())
+            if table is PORTS and "mac_address" in columns:
+                network_id, mac_address = params["network_id"], params["mac_address"]
+                if mac_address in self._generated_macs:
+                    # One draw in 16 million: draw again.
+                    raise retry_request(f"generated MAC address {mac_address} is taken") from None
+                message = f"MAC address {mac_address} is already in use on network {network_id}."
+                raise Conflict("network", network_id, message) from None
+            if "default_marker" in columns:
+                report = _default_network_clash if table is NETWORKS else _default_pool_clash(params["ip_version"])
+                raise _Clash(report) from None
+            if table is FLOATINGIPS:
+                raise _Clash(_mapping_clash(params)) from None
+            if columns <= {"id", "PRIMARY"}:
+                raise Conflict(table.name, resource_id, f"{table.name} {resource_id} already exists.") from None
+            # Backstops of what the rules decide (a prefix twice from a pool): a concurrent unit got there first.
+            raise retry_request(f"a concurrent change took {', '.join(sorted(columns))} first") from None
 
 
 def _replace(resource: R, **changes: Any) -> R:
@@ -720,22 +786,13 @@ class SqlStorage(Storage):
             try:
                 with self.transaction(write=write) as transaction:
                     return work(transaction)
-            except _AddressTaken as taken:
+            except _Clash as clash:
                 if not outermost:
                     raise
-                raise self._address_taken_error(taken) from None
+                with self.database.reader() as connection:
+                    raise clash.report(connection) from None
 
         return self.database.run(attempt)
-
-    def _address_taken_error(self, taken: _AddressTaken) -> Exception:
-        """Which wanted address is held, read once the failed unit has rolled back."""
-        with self.database.reader() as connection:
-            row = connection.execute(_TAKEN_ADDRESS, {"wanted": taken.wanted}).first()
-        if row is None:
-            # Its holder let go of it meanwhile: run the unit again.
-            retry: Exception = retry_request("a wanted address was released while it was being taken")
-            return retry
-        return IpAddressAlreadyAllocated(str(row.subnet_id), str(row.ip_address))
 
     def topology_store(self) -> TopologyStore:
         return self._topologies
