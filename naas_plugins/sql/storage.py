@@ -633,6 +633,8 @@ class _SqlTransaction(Transaction):
         return cidr
 
     def give_back_prefix(self, subnetpool: SubnetPool, cidr: netaddr.IPNetwork) -> None:
+        # Locked: a release merges free buddies, and two at once in one pool could each miss the other's half.
+        self.subnetpool(subnetpool.id, for_update=True)
         _ipam.release_prefix(
             self._connection, subnetpool.id, _WIDTH[subnetpool.ip_version], cidr, _pool_bits(subnetpool)
         )

@@ -161,8 +161,7 @@ class TestConstraintsSQLite(BackendTestCase):
                 for fip in fips:
                     connection.execute(sa.update(FLOATINGIPS).where(FLOATINGIPS.c.id == fip.id).values(**mapping))
 
-        error = self.assertRaises(db_exc.DBDuplicateEntry, map_both)
-        self.assertIn("fixed_ip_address", error.columns)
+        self.assertRaises(db_exc.DBDuplicateEntry, map_both)
 
     def test_a_generated_mac_address_that_is_taken_is_drawn_again(self) -> None:
         network = self.core.create_network(admin_context(), {"router:external": True})
