@@ -610,7 +610,7 @@ def test_an_installed_backend_alias_is_loaded(
         (f"{DATAPLANE}:DhcpWithoutPorts", "DhcpWithoutPorts.CAPABILITIES declares dhcp without ports"),
         (
             f"{DATAPLANE}:AuditObserver",
-            f"<class '{DATAPLANE}.AuditObserver'> is not a subclass of naas.backends._backend.NetworkBackend",
+            f"<class '{DATAPLANE}.AuditObserver'> is not a subclass of naas.backends.NetworkBackend",
         ),
     ],
     ids=["strings", "dhcp-without-ports", "an-observer"],

@@ -105,3 +105,33 @@ __all__ = [
     "check_capabilities",
     "required_features",
 ]
+
+# Public classes say they live here, so messages and the API reference name them as users import them.
+for _public in (
+    BackendChain,
+    BackendFailure,
+    Capability,
+    ChainSyncReport,
+    Change,
+    DataplaneState,
+    FloatingIPChange,
+    FloatingIPState,
+    NetworkBackend,
+    NetworkChange,
+    NetworkState,
+    Operation,
+    PortChange,
+    PortState,
+    PostcommitReport,
+    Repair,
+    RepairAction,
+    RouterChange,
+    RouterGateway,
+    RouterInterface,
+    RouterState,
+    Status,
+    SyncFailure,
+    SyncReport,
+):
+    _public.__module__ = __name__
+del _public
