@@ -30,7 +30,13 @@ def test_list_opts_returns_fresh_lists() -> None:
     listed = opts.list_opts()
     listed[0][1].clear()
 
-    assert [opt.name for opt in opts.list_opts()[0][1]] == ["core_plugin", "l3_plugin", "state_path", "backends", "observers"]
+    assert [opt.name for opt in opts.list_opts()[0][1]] == [
+        "core_plugin",
+        "l3_plugin",
+        "state_path",
+        "backends",
+        "observers",
+    ]
 
 
 def test_defaults() -> None:
