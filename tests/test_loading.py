@@ -634,8 +634,8 @@ def test_backends_under_plugins_that_cannot_drive_them_are_refused_before_anythi
 ) -> None:
     conf = config_from_file(f"""
         [DEFAULT]
-        core_plugin = memory
-        l3_plugin = memory
+        core_plugin = {PLUGINS}:StubCorePlugin
+        l3_plugin = {PLUGINS}:StubL3Plugin
         backends = {DATAPLANE}:NamedRecorder
     """)
 
@@ -645,7 +645,7 @@ def test_backends_under_plugins_that_cannot_drive_them_are_refused_before_anythi
     assert_names(
         caught.value,
         CORE_NAMESPACE,
-        "memory",
+        f"{PLUGINS}:StubCorePlugin",
         f"its from_config takes no 'backends', so nothing would drive [DEFAULT] backends = {DATAPLANE}:NamedRecorder",
     )
     assert built == []

@@ -24,12 +24,14 @@ import dataclasses
 import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import netaddr
+from oslo_config import cfg
 
 from naas import policy
 from naas.auto_allocate.store import TopologyStore
+from naas.backends import BackendChain, Status
 from naas.context import RequestContext
 from naas.events import Event, EventRegistry, ResourceType
 from naas.exceptions import (
@@ -82,6 +84,7 @@ from naas.resources import (
     filter_resources,
     filter_values,
 )
+from naas.rules._dataplane import AfterCommit, Dataplane, desired_status, status_for
 from naas.storage import ListQuery, Storage, Transaction
 
 __all__ = ["AfterCommit", "CoreRules", "by", "in_use", "list_query", "new_id"]
@@ -89,12 +92,6 @@ __all__ = ["AfterCommit", "CoreRules", "by", "in_use", "list_query", "new_id"]
 T = TypeVar("T")
 R = TypeVar("R", bound=Resource)
 
-AfterCommit = list[Callable[[], None]]
-"""What a unit of work publishes once it has committed (its ``AFTER_*`` events), in order."""
-
-NETWORK_STATUS = "ACTIVE"
-PORT_STATUS = "ACTIVE"
-FLOATINGIP_DOWN = "DOWN"
 # Ports that tie an external network to routers: it cannot stop being external while they exist.
 _EXTERNAL_USERS = (DEVICE_OWNER_ROUTER_GATEWAY, DEVICE_OWNER_FLOATINGIP)
 _ROUTER_PORT_OWNERS = (DEVICE_OWNER_ROUTER_INTERFACE, DEVICE_OWNER_ROUTER_GATEWAY)
@@ -123,9 +120,18 @@ def _in_ranges(address: netaddr.IPAddress, ranges: Iterable[netaddr.IPRange]) ->
 class CoreRules(CorePlugin):
     """The core plugin's rules over a storage driver; the bundled ``memory`` and ``sql`` plugins are this."""
 
-    def __init__(self, storage: Storage, events: EventRegistry | None = None) -> None:
+    def __init__(
+        self, storage: Storage, events: EventRegistry | None = None, backends: BackendChain | None = None
+    ) -> None:
         self.storage = storage
         self.events = events if events is not None else EventRegistry()
+        #: The network backends this plugin's changes are programmed on (none: storage only).
+        self.dataplane = Dataplane(storage, backends)
+
+    @classmethod
+    def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry, backends: BackendChain | None = None) -> Self:
+        """Build the plugin with the configured backends (the loader passes the chain it built)."""
+        return cls(events=events, backends=backends)  # type: ignore[call-arg]
 
     def close(self) -> None:
         self.storage.close()
@@ -136,15 +142,24 @@ class CoreRules(CorePlugin):
     # Units of work
 
     def write(self, work: Callable[[Transaction, AfterCommit], T]) -> T:
-        """Run ``work`` as one unit of work, then publish what it deferred to after the commit."""
+        """Run ``work`` as one unit of work, then publish its events and program its changes on the backends.
+
+        A backend that fails to program a change leaves the change stored and
+        the resource's status ``ERROR``; the result says so.
+        """
 
         def attempt(transaction: Transaction) -> tuple[T, AfterCommit]:
-            after: AfterCommit = []  # a retried attempt starts again from nothing
+            after = AfterCommit()  # a retried attempt starts again from nothing
             return work(transaction, after), after
 
         result, after = self.storage.run(attempt)
-        for publish in after:
+        for publish in after.events:
             publish()
+        failed = self.dataplane.realize(after.changes)
+        resource_id = getattr(result, "id", None)
+        if isinstance(result, Resource) and (ResourceType(result.RESOURCE), resource_id) in failed:
+            errored: Any = dataclasses.replace(result, status=Status.ERROR.value)  # type: ignore[call-arg]
+            return errored  # type: ignore[no-any-return]
         return result
 
     def read(self, work: Callable[[Transaction], T]) -> T:
@@ -177,7 +192,7 @@ class CoreRules(CorePlugin):
             router_external=request.router_external,
             is_default=request.is_default,
             mtu=request.mtu,
-            status=NETWORK_STATUS,
+            status=status_for(request.admin_state_up),
             subnets=(),
         )
 
@@ -188,6 +203,7 @@ class CoreRules(CorePlugin):
                     raise DefaultExternalNetworkExists(default.id)
             self.events.notify(ResourceType.NETWORK, Event.BEFORE_CREATE, context, created.id, request=request)
             tx.add_network(created)
+            self.dataplane.program(tx, after, None, created, request_id=context.request_id)
             self.after(
                 after, ResourceType.NETWORK, Event.AFTER_CREATE, context, created.id, request=request, result=created
             )
@@ -253,10 +269,12 @@ class CoreRules(CorePlugin):
                 router_external=external,
                 is_default=is_default,
             )
+            updated = dataclasses.replace(updated, status=desired_status(updated))
             self.events.notify(
                 ResourceType.NETWORK, Event.BEFORE_UPDATE, context, network_id, request=request, current=current
             )
             tx.update_network(updated)
+            self.dataplane.program(tx, after, current, updated, request_id=context.request_id)
             self.after(
                 after,
                 ResourceType.NETWORK,
@@ -279,6 +297,7 @@ class CoreRules(CorePlugin):
             if ports:
                 raise in_use(context, "network", network_id, ports)
             subnets = [self._subnet_row(tx, subnet_id) for subnet_id in current.subnets]
+            before = self.dataplane.state(tx, current)
             for subnet in subnets:
                 self.events.notify(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet.id, current=subnet)
             self.events.notify(ResourceType.NETWORK, Event.BEFORE_DELETE, context, network_id, current=current)
@@ -286,6 +305,7 @@ class CoreRules(CorePlugin):
                 self._remove_subnet_in(tx, subnet)
                 self.after(after, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet.id, current=subnet)
             tx.remove_network(network_id)
+            self.dataplane.program(tx, after, current, None, request_id=context.request_id, before_state=before)
             self.after(after, ResourceType.NETWORK, Event.AFTER_DELETE, context, network_id, current=current)
 
         self.write(work)
@@ -335,6 +355,7 @@ class CoreRules(CorePlugin):
                 enable_dhcp=request.enable_dhcp,
             )
             tx.add_subnet(created)
+            self._program_network(tx, after, context, network)
             self.after(
                 after, ResourceType.SUBNET, Event.AFTER_CREATE, context, subnet_id, request=request, result=created
             )
@@ -381,7 +402,10 @@ class CoreRules(CorePlugin):
             self.events.notify(
                 ResourceType.SUBNET, Event.BEFORE_UPDATE, context, subnet_id, request=request, current=current
             )
+            network = tx.network(current.network_id)
+            before = None if network is None else self.dataplane.state(tx, network)
             tx.update_subnet(updated)
+            self._program_network(tx, after, context, network, before)
             self.after(
                 after,
                 ResourceType.SUBNET,
@@ -404,7 +428,10 @@ class CoreRules(CorePlugin):
             if holders:
                 raise in_use(context, "subnet", subnet_id, {port.id: port for port in holders.values()}.values())
             self.events.notify(ResourceType.SUBNET, Event.BEFORE_DELETE, context, subnet_id, current=current)
+            network = tx.network(current.network_id)
+            before = None if network is None else self.dataplane.state(tx, network)
             self._remove_subnet_in(tx, current)
+            self._program_network(tx, after, context, network, before)
             self.after(after, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet_id, current=current)
 
         self.write(work)
@@ -428,6 +455,19 @@ class CoreRules(CorePlugin):
             networks[subnet.network_id] = tx.network(subnet.network_id)
         network = networks[subnet.network_id]
         return network is not None and policy.is_visible(context, network)
+
+    def _program_network(
+        self,
+        tx: Transaction,
+        after: AfterCommit,
+        context: RequestContext,
+        network: Network | None,
+        before: Any = None,
+    ) -> None:
+        """A change of a network's subnets is a change of the network, for the backends."""
+        if network is not None and self.dataplane.active:
+            current = tx.network(network.id)
+            self.dataplane.program(tx, after, network, current, request_id=context.request_id, before_state=before)
 
     @staticmethod
     def _subnet_row(tx: Transaction, subnet_id: str) -> Subnet:
@@ -675,9 +715,10 @@ class CoreRules(CorePlugin):
             device_id=request.device_id,
             device_owner=request.device_owner,
             fixed_ips=fixed_ips,
-            status=PORT_STATUS,
+            status=status_for(request.admin_state_up),
         )
         tx.add_port(created)
+        self.dataplane.program(tx, after, None, created, request_id=context.request_id)
         self.after(after, ResourceType.PORT, Event.AFTER_CREATE, context, port_id, request=request, result=created)
         return created
 
@@ -720,7 +761,9 @@ class CoreRules(CorePlugin):
             device_owner=current.device_owner if request.device_owner is UNSET else request.device_owner,
             fixed_ips=fixed_ips,
         )
+        updated = dataclasses.replace(updated, status=desired_status(updated))
         tx.update_port(updated)
+        self.dataplane.program(tx, after, current, updated, request_id=context.request_id)
         self.after(
             after,
             ResourceType.PORT,
@@ -746,15 +789,17 @@ class CoreRules(CorePlugin):
         """Delete ``port`` inside the caller's unit of work; floating IPs mapped to it point nowhere after."""
         self.events.notify(ResourceType.PORT, Event.BEFORE_DELETE, context, port.id, current=port)
         # Floating IPs mapped to the port let go of it first: they refer to it until then.
-        mapped: AfterCommit = []
+        mapped = AfterCommit()
         for floatingip in tx.floatingips(by(port_id=port.id)):
             if floatingip.port_id == port.id:
                 self.disassociate_in(tx, context, floatingip, mapped, announce_before=False)
+        before = self.dataplane.state(tx, port)
         tx.remove_port(port.id)
         for fixed_ip in port.fixed_ips:
             subnet = tx.subnet(fixed_ip.subnet_id)
             if subnet is not None:
                 tx.give_back_address(subnet, fixed_ip.ip_address)
+        self.dataplane.program(tx, after, port, None, request_id=context.request_id, before_state=before)
         self.after(after, ResourceType.PORT, Event.AFTER_DELETE, context, port.id, current=port)
         after.extend(mapped)
 
@@ -778,10 +823,10 @@ class CoreRules(CorePlugin):
                 request=request,
                 current=floatingip,
             )
-        updated = dataclasses.replace(
-            floatingip, port_id=None, fixed_ip_address=None, router_id=None, status=FLOATINGIP_DOWN
-        )
+        updated = dataclasses.replace(floatingip, port_id=None, fixed_ip_address=None, router_id=None)
+        updated = dataclasses.replace(updated, status=desired_status(updated))
         tx.update_floatingip(updated)
+        self.dataplane.program(tx, after, floatingip, updated, request_id=context.request_id)
         self.after(
             after,
             ResourceType.FLOATINGIP,

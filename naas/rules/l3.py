@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import netaddr
+from oslo_config import cfg
 
 from naas import policy
+from naas.backends import BackendChain
 from naas.context import RequestContext
 from naas.events import Event, EventRegistry, ResourceType
 from naas.exceptions import BadRequest, Conflict, IpAddressExhausted, NotAuthorized, NotFound
@@ -53,16 +55,14 @@ from naas.resources import (
     Subnet,
     filter_resources,
 )
-from naas.rules.core import AfterCommit, CoreRules, by, in_use, list_query, new_id
+from naas.rules._dataplane import AfterCommit, desired_status, status_for
+from naas.rules.core import CoreRules, by, in_use, list_query, new_id
 from naas.storage import Transaction
 
 __all__ = ["L3Rules"]
 
 T = TypeVar("T")
 
-ROUTER_STATUS = "ACTIVE"
-FLOATINGIP_ACTIVE = "ACTIVE"
-FLOATINGIP_DOWN = "DOWN"
 _L3_PORT_OWNERS = (DEVICE_OWNER_ROUTER_INTERFACE, DEVICE_OWNER_ROUTER_GATEWAY, DEVICE_OWNER_FLOATINGIP)
 
 
@@ -106,6 +106,18 @@ class L3Rules(L3Plugin):
         self.core = core_plugin
         self.events = events if events is not None else core_plugin.events
 
+    @classmethod
+    def from_config(
+        cls,
+        conf: cfg.ConfigOpts,
+        *,
+        core_plugin: CorePlugin,
+        events: EventRegistry,
+        backends: BackendChain | None = None,
+    ) -> Self:
+        """Build the plugin for ``core_plugin``; the backends are the core plugin's (the loader hands both the same)."""
+        return cls(core_plugin=core_plugin, events=events)  # type: ignore[arg-type]
+
     def _write(self, work: Callable[[Transaction, AfterCommit], T]) -> T:
         return self.core.write(work)
 
@@ -131,7 +143,7 @@ class L3Rules(L3Plugin):
             project_id=project_id,
             name=request.name,
             admin_state_up=request.admin_state_up,
-            status=ROUTER_STATUS,
+            status=status_for(request.admin_state_up),
             external_gateway_info=None,
         )
 
@@ -148,6 +160,7 @@ class L3Rules(L3Plugin):
                     created, gateway.enable_snat, self._gateway_port(tx, context, created, gateway, after)
                 )
             tx.add_router(result)
+            self.core.dataplane.program(tx, after, None, result, request_id=context.request_id)
             self._after(
                 after, ResourceType.ROUTER, Event.AFTER_CREATE, context, created.id, request=request, result=result
             )
@@ -172,6 +185,7 @@ class L3Rules(L3Plugin):
             state = self._router_in(tx, context, router_id, for_update=True)
             current = state.router
             policy.check_modify(context, current, router_id)
+            before = self.core.dataplane.state(tx, current)
             self.events.notify(
                 ResourceType.ROUTER, Event.BEFORE_UPDATE, context, router_id, request=request, current=current
             )
@@ -183,7 +197,9 @@ class L3Rules(L3Plugin):
                 name=current.name if request.name is UNSET else request.name,
                 admin_state_up=current.admin_state_up if request.admin_state_up is UNSET else request.admin_state_up,
             )
+            updated = dataclasses.replace(updated, status=desired_status(updated))
             tx.update_router(updated)
+            self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id, before_state=before)
             self._after(
                 after,
                 ResourceType.ROUTER,
@@ -206,10 +222,12 @@ class L3Rules(L3Plugin):
             if state.interfaces:
                 raise in_use(context, "router", router_id, state.interfaces)
             self._check_no_floatingips_through(tx, context, state)
+            before = self.core.dataplane.state(tx, current)
             self.events.notify(ResourceType.ROUTER, Event.BEFORE_DELETE, context, router_id, current=current)
             if state.gateway is not None:
                 self.core.delete_port_in(tx, context.elevated(), state.gateway, after)
             tx.remove_router(router_id)
+            self.core.dataplane.program(tx, after, current, None, request_id=context.request_id, before_state=before)
             self._after(after, ResourceType.ROUTER, Event.AFTER_DELETE, context, router_id, current=current)
 
         self._write(work)
@@ -224,11 +242,13 @@ class L3Rules(L3Plugin):
         def work(tx: Transaction, after: AfterCommit) -> RouterInterfaceInfo:
             state = self._router_in(tx, context, router_id, for_update=True)
             policy.check_modify(context, state.router, router_id)
+            before = self.core.dataplane.state(tx, state.router)
             if request.subnet_id is not None:
                 info = self._attach_subnet(tx, context, state, request, request.subnet_id, after)
             else:
                 assert request.port_id is not None  # InterfaceRequest.validate: exactly one of the two
                 info = self._attach_port(tx, context, state, request, request.port_id, after)
+            self._program_router(tx, after, context, state.router, before)
             self._after(
                 after,
                 ResourceType.ROUTER_INTERFACE,
@@ -251,6 +271,7 @@ class L3Rules(L3Plugin):
             state = self._router_in(tx, context, router_id, for_update=True)
             policy.check_modify(context, state.router, router_id)
             port = _find_interface(state, request)
+            before = self.core.dataplane.state(tx, state.router)
             attached = tuple(dict.fromkeys(fixed.subnet_id for fixed in port.fixed_ips))
             removed = (request.subnet_id,) if request.subnet_id is not None else attached
             self._check_no_floatingips_through(tx, context, state, port.id, removed)
@@ -267,6 +288,7 @@ class L3Rules(L3Plugin):
                 self.core.update_port_in(tx, admin, port, PortUpdate(fixed_ips=remaining), after)
             else:
                 self.core.delete_port_in(tx, admin, port, after)
+            self._program_router(tx, after, context, state.router, before)
             self._after(
                 after,
                 ResourceType.ROUTER_INTERFACE,
@@ -313,11 +335,12 @@ class L3Rules(L3Plugin):
                     port_id=None,
                     fixed_ip_address=None,
                     router_id=None,
-                    status=FLOATINGIP_DOWN,
+                    status=status_for(False),
                 ),
                 association,
             )
             tx.add_floatingip(created)
+            self.core.dataplane.program(tx, after, None, created, request_id=context.request_id)
             self._after(
                 after,
                 ResourceType.FLOATINGIP,
@@ -357,6 +380,7 @@ class L3Rules(L3Plugin):
             _check_still_there(tx, association)
             updated = _associated(current, association)
             tx.update_floatingip(updated)
+            self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id)
             self._after(
                 after,
                 ResourceType.FLOATINGIP,
@@ -387,12 +411,21 @@ class L3Rules(L3Plugin):
             policy.check_modify(context, current, floatingip_id)
             self.events.notify(ResourceType.FLOATINGIP, Event.BEFORE_DELETE, context, floatingip_id, current=current)
             tx.remove_floatingip(floatingip_id)
+            self.core.dataplane.program(tx, after, current, None, request_id=context.request_id)
             for port in tx.ports(by(device_id=floatingip_id)):
                 if port.device_owner == DEVICE_OWNER_FLOATINGIP:
                     self.core.delete_port_in(tx, context.elevated(), port, after)
             self._after(after, ResourceType.FLOATINGIP, Event.AFTER_DELETE, context, floatingip_id, current=current)
 
         self._write(work)
+
+    def _program_router(
+        self, tx: Transaction, after: AfterCommit, context: RequestContext, router: Router, before: Any
+    ) -> None:
+        """A change of a router's interfaces is a change of the router, for the backends."""
+        if self.core.dataplane.active:
+            current = tx.router(router.id)
+            self.core.dataplane.program(tx, after, router, current, request_id=context.request_id, before_state=before)
 
     # Reads
 
@@ -733,7 +766,7 @@ def _associated(floatingip: FloatingIP, association: tuple[str, FixedIP, str] | 
         port_id=port_id,
         fixed_ip_address=fixed_ip.ip_address,
         router_id=router_id,
-        status=FLOATINGIP_ACTIVE,
+        status=status_for(True),
     )
 
 

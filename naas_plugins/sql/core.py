@@ -7,6 +7,7 @@ from typing import Any, Self
 
 from oslo_config import cfg
 
+from naas.backends import BackendChain
 from naas.events import EventRegistry
 from naas.rules import CoreRules
 from naas_plugins.sql import migration
@@ -33,14 +34,15 @@ class SqlCorePlugin(CoreRules):
         *,
         auto_migrate: bool = True,
         engine_options: Mapping[str, Any] | None = None,
+        backends: BackendChain | None = None,
     ) -> None:
         self.database = Database(connection, engine_options=engine_options)
         if auto_migrate:
             migration.ensure_schema(self.database.engine)
-        super().__init__(SqlStorage(self.database), events)
+        super().__init__(SqlStorage(self.database), events, backends)
 
     @classmethod
-    def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry) -> Self:
+    def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry, backends: BackendChain | None = None) -> Self:
         """``[database] connection`` (oslo.db's options); unset: an SQLite file in ``state_path``."""
         url, options = engine_options_from_conf(conf)
-        return cls(url, events, engine_options=options)
+        return cls(url, events, engine_options=options, backends=backends)

@@ -6,6 +6,7 @@ from typing import Self
 
 from oslo_config import cfg
 
+from naas.backends import BackendChain
 from naas.events import EventRegistry
 from naas.plugins.core import CorePlugin
 from naas.rules import L3Rules
@@ -31,6 +32,13 @@ class SqlL3Plugin(L3Rules):
         self.database = core_plugin.database
 
     @classmethod
-    def from_config(cls, conf: cfg.ConfigOpts, *, core_plugin: CorePlugin, events: EventRegistry) -> Self:
+    def from_config(
+        cls,
+        conf: cfg.ConfigOpts,
+        *,
+        core_plugin: CorePlugin,
+        events: EventRegistry,
+        backends: BackendChain | None = None,
+    ) -> Self:
         """Raises TypeError unless ``core_plugin`` is a :class:`SqlCorePlugin` (whose database this plugin shares)."""
         return cls(core_plugin, events=events)  # type: ignore[arg-type]
