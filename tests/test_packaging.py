@@ -120,7 +120,9 @@ def readme_command(pattern: str) -> str:
     return line
 
 
-@pytest.mark.parametrize("pattern", [r"^\s+pip install .*&& python -m pytest", r"^\s+pip install .*&& python -m sphinx"])
+@pytest.mark.parametrize(
+    "pattern", [r"^\s+pip install .*&& python -m pytest", r"^\s+pip install .*&& python -m sphinx"]
+)
 def test_the_readme_and_the_install_guide_give_the_same_command(pattern: str) -> None:
     command = readme_command(pattern)
 
