@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 project = "naas"
 author = "the naas authors"
 copyright = "the naas authors; Apache License 2.0"
-release = importlib.metadata.version("naas")
+release = importlib.metadata.version("naas-networking")
 version = release
 
 extensions = [

@@ -57,7 +57,7 @@ class NaasApp(app.App):
             manager.add_command(name, command_class)
         super().__init__(
             description=_DESCRIPTION,
-            version=importlib.metadata.version("naas"),
+            version=importlib.metadata.version("naas-networking"),
             command_manager=manager,
             deferred_help=True,
             **streams,

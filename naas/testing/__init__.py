@@ -1,6 +1,6 @@
 """What plugin authors test with: the conformance suites and their fixtures.
 
-Installed with ``naas[test]``. A third-party driver proves itself with::
+Installed with ``naas-networking[test]``. A third-party driver proves itself with::
 
     import testtools
     import naas.testing
