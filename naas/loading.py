@@ -21,6 +21,7 @@ from oslo_config import cfg
 from stevedore import driver, extension
 from stevedore import exception as stevedore_exception
 
+from naas.capabilities import check_capabilities
 from naas.events import EventRegistry
 from naas.exceptions import PluginLoadError, PluginNotFound
 from naas.opts import register_opts
@@ -113,8 +114,8 @@ def load_plugin_class(namespace: str, name: str, interface: type[PluginT]) -> ty
     """The plugin class for ``name`` (alias or ``module:Class``), checked against ``interface``.
 
     Raises PluginNotFound when no alias matches and ``name`` is no path, and
-    PluginLoadError (chaining the cause) when the import fails or the class does
-    not implement ``interface``.
+    PluginLoadError (chaining the cause) when the import fails, the class does
+    not implement ``interface``, or it declares an unknown capability.
     """
     if not name:
         raise PluginNotFound(namespace, name, installed_aliases(namespace))
@@ -126,6 +127,10 @@ def load_plugin_class(namespace: str, name: str, interface: type[PluginT]) -> ty
     missing = sorted(getattr(plugin_class, "__abstractmethods__", ()))
     if missing:
         raise PluginLoadError(namespace, name, f"{plugin_class.__qualname__} does not implement {', '.join(missing)}")
+    try:
+        check_capabilities(plugin_class, getattr(interface, "capabilities", frozenset()))
+    except TypeError as error:
+        raise PluginLoadError(namespace, name, str(error)) from error
     return plugin_class
 
 

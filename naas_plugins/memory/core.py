@@ -35,6 +35,7 @@ from typing import Any
 import netaddr
 
 from naas import policy
+from naas.capabilities import Capability
 from naas.context import RequestContext
 from naas.events import Event, EventRegistry, ResourceType
 from naas.exceptions import (
@@ -132,6 +133,9 @@ def _in_ranges(address: netaddr.IPAddress, ranges: Iterable[netaddr.IPRange]) ->
 
 class MemoryCorePlugin(CorePlugin):
     """A complete, thread-safe core plugin whose state lives in this process only."""
+
+    #: Each instance holds its own state: two instances never share resources or topology records.
+    capabilities = CorePlugin.capabilities - {Capability.SHARED_STORAGE}
 
     def __init__(self, events: EventRegistry | None = None) -> None:
         self.events = events if events is not None else EventRegistry()

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import testtools
+import unittest
 
 import naas.testing
 from naas.events import EventRegistry
 from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
 
 
-class TestMemoryCorePlugin(naas.testing.CorePluginConformance, testtools.TestCase):
+class TestMemoryCorePlugin(naas.testing.CorePluginConformance, unittest.TestCase):
     def make_core_plugin(self) -> MemoryCorePlugin:
         return MemoryCorePlugin()
 
 
-class TestMemoryL3Plugin(naas.testing.L3PluginConformance, testtools.TestCase):
+class TestMemoryL3Plugin(naas.testing.L3PluginConformance, unittest.TestCase):
     """Built as an application would without a loader: the L3 plugin publishes to its core plugin's registry."""
 
     def make_plugins(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:
@@ -22,7 +22,7 @@ class TestMemoryL3Plugin(naas.testing.L3PluginConformance, testtools.TestCase):
         return core, MemoryL3Plugin(core)
 
 
-class TestMemoryL3PluginSharingARegistry(naas.testing.L3PluginConformance, testtools.TestCase):
+class TestMemoryL3PluginSharingARegistry(naas.testing.L3PluginConformance, unittest.TestCase):
     """Built as ``naas.loading.load_plugins`` builds them: both plugins handed one event registry."""
 
     def make_plugins(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:

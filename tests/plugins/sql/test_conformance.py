@@ -7,7 +7,7 @@ deployment.
 
 from __future__ import annotations
 
-import testtools
+import unittest
 
 from naas.plugins import CorePlugin, L3Plugin
 from naas.testing import CorePluginConformance
@@ -17,7 +17,7 @@ from naas.testing.l3 import L3PluginConformance
 from .base import BackendFixture
 
 
-class TestSqlCoreConformanceSQLite(BackendFixture, CorePluginConformance, testtools.TestCase):
+class TestSqlCoreConformanceSQLite(BackendFixture, CorePluginConformance, unittest.TestCase):
     def make_core_plugin(self) -> CorePlugin:
         core, _ = self.make_sql_plugins()
         return core
@@ -31,9 +31,14 @@ class TestSqlCoreConformanceMySQL(TestSqlCoreConformanceSQLite):
     backend = "mysql"
 
 
-class TestSqlL3ConformanceSQLite(BackendFixture, L3PluginConformance, testtools.TestCase):
+class TestSqlL3ConformanceSQLite(BackendFixture, L3PluginConformance, unittest.TestCase):
     def make_plugins(self) -> tuple[CorePlugin, L3Plugin]:
-        return self.make_sql_plugins()
+        self.url = self.fresh_url()
+        return self.make_sql_plugins(self.url)
+
+    def make_plugins_on_same_storage(self) -> tuple[CorePlugin, L3Plugin]:
+        """A second pair of plugins on the same database, with its own engine: as another process has."""
+        return self.make_sql_plugins(self.url)
 
 
 class TestSqlL3ConformancePostgreSQL(TestSqlL3ConformanceSQLite):
@@ -44,7 +49,7 @@ class TestSqlL3ConformanceMySQL(TestSqlL3ConformanceSQLite):
     backend = "mysql"
 
 
-class TestSqlAutoAllocationConformanceSQLite(BackendFixture, AutoAllocationConformance, testtools.TestCase):
+class TestSqlAutoAllocationConformanceSQLite(BackendFixture, AutoAllocationConformance, unittest.TestCase):
     def make_plugins(self) -> tuple[CorePlugin, L3Plugin]:
         return self.make_sql_plugins()
 
