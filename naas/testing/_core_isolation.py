@@ -72,8 +72,8 @@ class IsolationTests(CoreSuiteBase):
         self.assertEqual([], self.core.get_ports(self.admin, {"network_id": public.id}))
 
     def test_isolation_port_on_another_projects_external_network_raises_not_authorized(self) -> None:
-        theirs = make_network(
-            self.core, self.admin, ["198.51.100.0/24"], project_id=PROJECT_A_ID, **{"router:external": True}
+        theirs = make_external_network(
+            self.core, self.admin, ["198.51.100.0/24"], is_default=False, project_id=PROJECT_A_ID
         )
         self.assertRefused(NotAuthorized, self.core.create_port, self.project_b, {"network_id": theirs.id})
         self.assertEqual(PROJECT_A_ID, make_port(self.core, self.project_a, theirs.id).project_id)
