@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, cast
 
 from naas.capabilities import Capability
 from naas.context import RequestContext
@@ -65,7 +65,16 @@ class ConformanceCase(_TestCaseBase):
     A test decorated with :func:`requires` is skipped, with the plugin and the
     capability named in the reason, when a plugin under test does not declare
     the capability.
+
+    A test case lists the suite tests its plugins are known to fail in
+    ``expected_failures``, each name mapped to why (a bug report): they run
+    as expected failures, and one that starts passing is reported as an
+    unexpected success, so the list cannot outlive the bug. A name that is no
+    test of the suite is an error when the class is defined.
     """
+
+    #: Suite tests known to fail for the plugins under test, mapped to the reason.
+    expected_failures: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -76,6 +85,11 @@ class ConformanceCase(_TestCaseBase):
                 "Declare what the plugin supports on the plugin class instead, e.g. "
                 "capabilities = CorePlugin.capabilities - {Capability.SUBNETPOOL_QUOTAS} (see naas.capabilities)"
             )
+        for name, reason in vars(cls).get("expected_failures", {}).items():
+            test = getattr(cls, name, None) if name.startswith("test_") else None
+            if not callable(test):
+                raise TypeError(f"{cls.__qualname__}.expected_failures names {name!r}, which is no test of the suite")
+            setattr(cls, name, _expecting_failure(test, reason))
 
     def stored_state(self) -> StoredState:
         """Everything the plugins under test hold, for "nothing was stored" checks."""
@@ -225,6 +239,17 @@ class ConformanceCase(_TestCaseBase):
         if before != after:
             changed = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
             self.fail(f"{what} failed but changed stored {', '.join(changed)}:\nbefore: {before}\nafter:  {after}")
+
+
+def _expecting_failure(test: Callable[..., None], reason: str) -> Callable[..., None]:
+    @functools.wraps(test)
+    def run(self: ConformanceCase) -> None:
+        test(self)
+
+    run.__doc__ = f"Expected to fail: {reason}"
+    # The marker unittest (and pytest's unittest support) read to report an expected failure.
+    run.__unittest_expecting_failure__ = True  # type: ignore[attr-defined]
+    return run
 
 
 def _names(error_type: type[BaseException] | tuple[type[BaseException], ...]) -> str:

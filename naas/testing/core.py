@@ -24,6 +24,7 @@ from naas.testing._core_concurrency import ConcurrencyTests
 from naas.testing._core_events import EventTests
 from naas.testing._core_ipam import SubnetFromPoolTests
 from naas.testing._core_isolation import IsolationTests
+from naas.testing._core_isolation_matrix import CoreIsolationMatrix
 from naas.testing._core_networks import NetworkTests
 from naas.testing._core_ports import PortTests
 from naas.testing._core_subnetpools import SubnetPoolTests
@@ -39,6 +40,7 @@ class CorePluginConformance(
     SubnetFromPoolTests,
     PortTests,
     IsolationTests,
+    CoreIsolationMatrix,
     EventTests,
     ConcurrencyTests,
     CoreSuiteBase,

@@ -34,6 +34,7 @@ from naas.testing._l3_events import L3EventTests
 from naas.testing._l3_floatingips import FloatingIPTests
 from naas.testing._l3_interfaces import RouterInterfaceTests
 from naas.testing._l3_isolation import L3IsolationTests
+from naas.testing._l3_isolation_matrix import L3IsolationMatrix
 from naas.testing._l3_routers import RouterTests
 from naas.testing._l3_shared_storage import SharedStorageTests
 
@@ -45,6 +46,7 @@ class L3PluginConformance(
     RouterInterfaceTests,
     FloatingIPTests,
     L3IsolationTests,
+    L3IsolationMatrix,
     L3EventTests,
     L3ConcurrencyTests,
     SharedStorageTests,

@@ -21,7 +21,7 @@ from naas.context import RequestContext
 from naas.events import Event, EventRegistry, ResourceType
 from naas.plugins import CorePlugin
 from naas.requests import PortCreate, SubnetPoolUpdate
-from naas.resources import Port, SubnetPool
+from naas.resources import Network, Port, SubnetPool
 from naas_plugins.memory import MemoryCorePlugin
 from naas_plugins.sql import SqlCorePlugin
 
@@ -76,6 +76,21 @@ class RaisesTheDefaultWithTheBounds(MemoryCorePlugin):
             highest = wanted.get("max_prefixlen", pool.max_prefixlen)
             wanted["default_prefixlen"] = min(max(pool.default_prefixlen, lowest), highest)
         return super().update_subnetpool(context, subnetpool_id, wanted or changes)
+
+
+class ComparesProjectIdsLoosely(MemoryCorePlugin):
+    """Lists networks as a case-insensitive collation that ignores trailing spaces would (finding 1)."""
+
+    def get_networks(self, context: RequestContext, filters: Mapping[str, Any] | None = None) -> list[Network]:
+        caller = context.project_id.rstrip(" ").casefold()
+        return [
+            network
+            for network in super().get_networks(context.elevated(), filters)
+            if context.is_admin
+            or network.shared
+            or network.router_external
+            or network.project_id.rstrip(" ").casefold() == caller
+        ]
 
 
 class KeepsTopologiesInItsProcess(SqlCorePlugin):

@@ -19,6 +19,7 @@ from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
 from naas_plugins.sql import SqlCorePlugin, SqlL3Plugin
 
 from .mutants import (
+    ComparesProjectIdsLoosely,
     DeletesSubnetsSilentlyWithTheirNetwork,
     KeepsOtherProjectsPortsWhenUnsharing,
     KeepsTopologiesInItsProcess,
@@ -128,3 +129,15 @@ def test_two_instances_are_skipped_for_a_plugin_that_cannot_share_its_storage() 
         assert outcome(run_one(MemoryL3Suite, test_name)) == (
             "skipped: MemoryCorePlugin does not declare Capability.SHARED_STORAGE"
         )
+
+
+@pytest.mark.parametrize("caller", ["owner_upper_case", "owner_trailing_space"])
+def test_the_isolation_matrix_catches_project_ids_compared_loosely(caller: str) -> None:
+    test_name = f"test_isolation_matrix_network_list_as_{caller}"
+    assert outcome(run_one(core_suite(MemoryCorePlugin), test_name)) == "passed"
+    on_mutant = outcome(run_one(core_suite(ComparesProjectIdsLoosely), test_name))
+    assert on_mutant.startswith("failed:") and "shows the owner's" in on_mutant, on_mutant
+    # Another project's id compares unequal even loosely: that cell cannot tell the mutant apart.
+    assert outcome(run_one(core_suite(ComparesProjectIdsLoosely), "test_isolation_matrix_network_list_as_other")) == (
+        "passed"
+    )

@@ -16,8 +16,26 @@ from naas.testing.l3 import L3PluginConformance
 
 from .base import BackendFixture
 
+# Isolation-matrix cells failing until findings of the 2026-12-01 hostile-input report (issue 9) are fixed.
+# Remove them with the fix: a cell that passes is reported as an unexpected success.
+NON_ADMIN_CALLERS = ("owner", "other", "owner_upper_case", "owner_trailing_space")
+FINDING_2 = {
+    f"test_isolation_matrix_router_attach_by_device_owner_as_{caller}": (
+        "finding 2: a non-admin may set a network:* device_owner and name another project's router"
+    )
+    for caller in NON_ADMIN_CALLERS
+}
+FINDING_3 = {
+    f"test_isolation_matrix_subnet_attach_gateway_address_as_{caller}": (
+        "finding 3: a plain port may take a subnet's gateway address"
+    )
+    for caller in NON_ADMIN_CALLERS
+}
+
 
 class TestSqlCoreConformanceSQLite(BackendFixture, CorePluginConformance, unittest.TestCase):
+    expected_failures = FINDING_3
+
     def make_core_plugin(self) -> CorePlugin:
         core, _ = self.make_sql_plugins()
         return core
@@ -32,6 +50,8 @@ class TestSqlCoreConformanceMySQL(TestSqlCoreConformanceSQLite):
 
 
 class TestSqlL3ConformanceSQLite(BackendFixture, L3PluginConformance, unittest.TestCase):
+    expected_failures = FINDING_2
+
     def make_plugins(self) -> tuple[CorePlugin, L3Plugin]:
         self.url = self.fresh_url()
         return self.make_sql_plugins(self.url)
