@@ -1,10 +1,10 @@
 """What a plugin declares it supports, on its own class.
 
-A plugin class lists its capabilities in ``capabilities``, a frozenset of
+A plugin class lists its capabilities in ``CAPABILITIES``, a frozenset of
 :class:`Capability` members::
 
     class MyCorePlugin(naas.plugins.CorePlugin):
-        capabilities = naas.plugins.CorePlugin.capabilities - {Capability.SUBNETPOOL_QUOTAS}
+        CAPABILITIES = naas.plugins.CorePlugin.CAPABILITIES - {Capability.SUBNETPOOL_QUOTAS}
 
 The interfaces declare everything their contract covers
 (:data:`CORE_CAPABILITIES`, :data:`L3_CAPABILITIES`), so a plugin that says
@@ -69,19 +69,19 @@ def check_capabilities(plugin_class: type, allowed: frozenset[Capability]) -> fr
     it most likely meant) when the declaration is not a set, holds anything but
     a member, or holds a member of another kind of plugin.
     """
-    declared = getattr(plugin_class, "capabilities", None)
+    declared = getattr(plugin_class, "CAPABILITIES", None)
     name = f"{plugin_class.__module__}.{plugin_class.__qualname__}"
     if not isinstance(declared, (set, frozenset)):
-        raise TypeError(f"{name}.capabilities must be a frozenset of naas.capabilities.Capability, not {declared!r}")
+        raise TypeError(f"{name}.CAPABILITIES must be a frozenset of naas.capabilities.Capability, not {declared!r}")
     for entry in declared:
         if not isinstance(entry, Capability):
             raise TypeError(
-                f"{name}.capabilities holds {entry!r}, which is no naas.capabilities.Capability{_hint(entry)}"
+                f"{name}.CAPABILITIES holds {entry!r}, which is no naas.capabilities.Capability{_hint(entry)}"
             )
         if entry not in allowed:
             known = ", ".join(sorted(f"Capability.{member.name}" for member in allowed))
             raise TypeError(
-                f"{name}.capabilities holds {entry}, which this kind of plugin cannot declare; known: {known}"
+                f"{name}.CAPABILITIES holds {entry}, which this kind of plugin cannot declare; known: {known}"
             )
     return frozenset(declared)
 

@@ -128,7 +128,7 @@ def load_plugin_class(namespace: str, name: str, interface: type[PluginT]) -> ty
     if missing:
         raise PluginLoadError(namespace, name, f"{plugin_class.__qualname__} does not implement {', '.join(missing)}")
     try:
-        check_capabilities(plugin_class, getattr(interface, "capabilities", frozenset()))
+        check_capabilities(plugin_class, getattr(interface, "CAPABILITIES", frozenset()))
     except TypeError as error:
         raise PluginLoadError(namespace, name, str(error)) from error
     return plugin_class

@@ -59,7 +59,7 @@ class CorePlugin(abc.ABC):
 
     #: What this plugin supports (see :mod:`naas.capabilities`): everything by default. A plugin
     #: declares less on its class, and the conformance suites skip the tests of what it leaves out.
-    capabilities: ClassVar[frozenset[Capability]] = CORE_CAPABILITIES
+    CAPABILITIES: ClassVar[frozenset[Capability]] = CORE_CAPABILITIES
 
     #: The lifecycle event registry this plugin publishes to.
     events: EventRegistry

@@ -32,7 +32,7 @@ class L3Plugin(abc.ABC):
     """Interface every L3 plugin implements."""
 
     #: What this plugin supports (see :mod:`naas.capabilities`): everything by default.
-    capabilities: ClassVar[frozenset[Capability]] = L3_CAPABILITIES
+    CAPABILITIES: ClassVar[frozenset[Capability]] = L3_CAPABILITIES
 
     core_plugin: CorePlugin
     events: EventRegistry

@@ -83,7 +83,7 @@ class ConformanceCase(_TestCaseBase):
             raise TypeError(
                 f"{cls.__qualname__} sets {', '.join(flags)}: the suites no longer read flags from the test case. "
                 "Declare what the plugin supports on the plugin class instead, e.g. "
-                "capabilities = CorePlugin.capabilities - {Capability.SUBNETPOOL_QUOTAS} (see naas.capabilities)"
+                "CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SUBNETPOOL_QUOTAS} (see naas.capabilities)"
             )
         for name, reason in vars(cls).get("expected_failures", {}).items():
             test = getattr(cls, name, None) if name.startswith("test_") else None

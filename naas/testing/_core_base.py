@@ -14,7 +14,7 @@ __all__ = ["CoreSuiteBase"]
 class CoreSuiteBase(ConformanceCase):
     """Builds the plugin under test and three callers: ``admin``, ``project_a`` and ``project_b``.
 
-    Tests of what the plugin class does not declare in ``capabilities``
+    Tests of what the plugin class does not declare in ``CAPABILITIES``
     (:mod:`naas.capabilities`) are skipped, naming the capability.
     """
 

@@ -16,7 +16,7 @@ __all__ = ["L3SuiteBase"]
 class L3SuiteBase(ConformanceCase):
     """Builds the plugins under test, three callers and ``public``, the default external network (203.0.113.0/24).
 
-    Tests of what the plugin classes do not declare in ``capabilities``
+    Tests of what the plugin classes do not declare in ``CAPABILITIES``
     (:mod:`naas.capabilities`) are skipped, naming the plugin and the capability;
     a capability both kinds of plugin may declare (IPv6, events, threads) is
     needed from both.

@@ -14,7 +14,7 @@ Every contract method of :class:`naas.plugins.CorePlugin`, every error its
 docstrings name, malformed input, tenant isolation, the one-default rules,
 address and prefix allocation, lifecycle events and concurrent use from many
 threads are covered. Tests of what the plugin class leaves out of its
-``capabilities`` (:mod:`naas.capabilities`) are skipped, naming the capability.
+``CAPABILITIES`` (:mod:`naas.capabilities`) are skipped, naming the capability.
 """
 
 from __future__ import annotations

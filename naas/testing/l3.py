@@ -22,7 +22,7 @@ they refuse), floating IPs, tenant isolation, lifecycle events, concurrent
 use from many threads, and two instances over one storage building one
 get-me-a-network topology per project. The core plugin need not be naas's own,
 but it must pass :class:`~naas.testing.CorePluginConformance`. Tests of what the
-plugin classes leave out of their ``capabilities`` (:mod:`naas.capabilities`)
+plugin classes leave out of their ``CAPABILITIES`` (:mod:`naas.capabilities`)
 are skipped, naming the plugin and the capability.
 """
 

@@ -135,7 +135,7 @@ class MemoryCorePlugin(CorePlugin):
     """A complete, thread-safe core plugin whose state lives in this process only."""
 
     #: Each instance holds its own state: two instances never share resources or topology records.
-    capabilities = CorePlugin.capabilities - {Capability.SHARED_STORAGE}
+    CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SHARED_STORAGE}
 
     def __init__(self, events: EventRegistry | None = None) -> None:
         self.events = events if events is not None else EventRegistry()

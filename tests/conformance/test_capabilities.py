@@ -23,19 +23,19 @@ from .mutants import outcome, run_one
 
 
 class WithoutQuotas(MemoryCorePlugin):
-    capabilities = MemoryCorePlugin.capabilities - {Capability.SUBNETPOOL_QUOTAS}
+    CAPABILITIES = MemoryCorePlugin.CAPABILITIES - {Capability.SUBNETPOOL_QUOTAS}
 
 
 class WithoutIPv6Routing(MemoryL3Plugin):
-    capabilities = L3Plugin.capabilities - {Capability.IPV6}
+    CAPABILITIES = L3Plugin.CAPABILITIES - {Capability.IPV6}
 
 
 class MisspeltAsString(MemoryCorePlugin):
-    capabilities = frozenset({"subnetpol_quotas"})  # type: ignore[assignment]
+    CAPABILITIES = frozenset({"subnetpol_quotas"})  # type: ignore[assignment]
 
 
 class DeclaresFloatingIPsOnACore(MemoryCorePlugin):
-    capabilities = CORE_CAPABILITIES | {Capability.FLOATINGIPS}
+    CAPABILITIES = CORE_CAPABILITIES | {Capability.FLOATINGIPS}
 
 
 def core_suite(plugin_class: type[CorePlugin]) -> type[unittest.TestCase]:
@@ -60,8 +60,8 @@ def l3_suite(l3_class: type[MemoryL3Plugin]) -> type[unittest.TestCase]:
 
 
 def test_the_interfaces_declare_their_whole_contract() -> None:
-    assert CorePlugin.capabilities == CORE_CAPABILITIES
-    assert L3Plugin.capabilities == L3_CAPABILITIES
+    assert CorePlugin.CAPABILITIES == CORE_CAPABILITIES
+    assert L3Plugin.CAPABILITIES == L3_CAPABILITIES
 
 
 def test_the_bundled_plugins_declare_what_they_support() -> None:
@@ -95,7 +95,7 @@ def test_a_misspelt_member_fails_when_the_class_is_defined() -> None:
     with pytest.raises(AttributeError, match="SUBNETPOL_QUOTAS"):
 
         class Misspelt(MemoryCorePlugin):
-            capabilities = CorePlugin.capabilities - {Capability.SUBNETPOL_QUOTAS}  # type: ignore[attr-defined]
+            CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SUBNETPOL_QUOTAS}  # type: ignore[attr-defined]
 
 
 def test_a_flag_on_the_test_case_fails_when_the_class_is_defined() -> None:
@@ -134,9 +134,9 @@ def plugin_module() -> Iterator[types.ModuleType]:
 @pytest.mark.parametrize("declared", [frozenset({"subnetpol_quotas"}), {Capability.FLOATINGIPS}, ("ipv6",)])
 def test_the_loader_refuses_an_undeclarable_entry(plugin_module: types.ModuleType, declared: Any) -> None:
     plugin_module.Plugin = type(
-        "Plugin", (MemoryCorePlugin,), {"capabilities": declared, "__module__": plugin_module.__name__}
+        "Plugin", (MemoryCorePlugin,), {"CAPABILITIES": declared, "__module__": plugin_module.__name__}
     )
     with pytest.raises(PluginLoadError) as caught:
         load_plugin_class(CORE_NAMESPACE, "naas_capability_fixture:Plugin", CorePlugin)  # type: ignore[type-abstract]
-    assert "naas_capability_fixture.Plugin.capabilities" in caught.value.reason
+    assert "naas_capability_fixture.Plugin.CAPABILITIES" in caught.value.reason
     assert load_plugin_class(CORE_NAMESPACE, "memory", CorePlugin) is MemoryCorePlugin  # type: ignore[type-abstract]

@@ -28,7 +28,7 @@ class ExampleCorePlugin(MemoryCorePlugin):
 
     #: Everything the core contract covers but shared storage: like the memory plugin, each instance
     #: keeps its resources and get-me-a-network records in this process only.
-    capabilities = CorePlugin.capabilities - {Capability.SHARED_STORAGE}
+    CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SHARED_STORAGE}
 
     def __init__(
         self, events: EventRegistry | None = None, *, audit_max_records: int | None = opts.DEFAULT_AUDIT_MAX_RECORDS

@@ -4,7 +4,7 @@ The plugins are selected the way an operator selects them, by alias in a
 config file, so these tests also prove the entry points this distribution
 registers. ``unittest.TestCase`` is the base: its failures read cleanly under
 pytest and ``python -m unittest`` alike. What the plugins support is declared
-on the plugin classes (``capabilities``), not here.
+on the plugin classes (``CAPABILITIES``), not here.
 """
 
 from __future__ import annotations
