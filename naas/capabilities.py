@@ -63,7 +63,7 @@ L3_CAPABILITIES: Final = frozenset({Capability.IPV6, Capability.FLOATINGIPS, Cap
 
 
 def check_capabilities(plugin_class: type, allowed: frozenset[Capability]) -> frozenset[Capability]:
-    """``plugin_class.capabilities``, checked: a set of :class:`Capability` members, each in ``allowed``.
+    """``plugin_class.CAPABILITIES``, checked: a set of :class:`Capability` members, each in ``allowed``.
 
     Raises TypeError naming the class and the offending entry (with the member
     it most likely meant) when the declaration is not a set, holds anything but
