@@ -32,6 +32,16 @@ core_opts = [
         help="Directory for naas's local state. With [database] connection unset, the sql "
         f"plugins keep an SQLite database here ({DEFAULT_SQLITE_FILE}).",
     ),
+    cfg.ListOpt(
+        "backends",
+        default=[],
+        help="Ordered network backends (aliases in naas.backends or module:Class paths) that program a dataplane.",
+    ),
+    cfg.ListOpt(
+        "observers",
+        default=[],
+        help="Observers (aliases in naas.observers or module:Class paths) told of every change.",
+    ),
 ]
 
 

@@ -21,7 +21,7 @@ def test_list_opts_groups_and_names() -> None:
     listed = {group: [opt.name for opt in group_opts] for group, group_opts in opts.list_opts()}
 
     assert list(listed) == ["DEFAULT", "database", "bootstrap"]
-    assert listed["DEFAULT"] == ["core_plugin", "l3_plugin", "state_path"]
+    assert listed["DEFAULT"] == ["core_plugin", "l3_plugin", "state_path", "backends", "observers"]
     assert "connection" in listed["database"]
 
 
@@ -30,7 +30,13 @@ def test_list_opts_returns_fresh_lists() -> None:
     listed = opts.list_opts()
     listed[0][1].clear()
 
-    assert [opt.name for opt in opts.list_opts()[0][1]] == ["core_plugin", "l3_plugin", "state_path"]
+    assert [opt.name for opt in opts.list_opts()[0][1]] == [
+        "core_plugin",
+        "l3_plugin",
+        "state_path",
+        "backends",
+        "observers",
+    ]
 
 
 def test_defaults() -> None:

@@ -4,24 +4,30 @@ A conformance test is only worth having if a plugin that breaks its rule fails
 it. ``test_mutations`` runs each of the suites' tests below against a bundled
 plugin (it must pass) and against the mutant (it must fail).
 
-Most mutants break the rule through the public contract only, so they survive
-a rewrite of the plugin they derive from. ``KeepsOtherProjectsPortsWhenUnsharing``
-overrides the memory plugin's own check: if that method goes, its mutation test
-fails (the suite test passes on the mutant) and says so.
+The mutants break their rule through the public plugin contract, or (for
+unsharing, which the rules check deep inside ``update_network``) by writing the
+change through the public storage interface, as a driver that skipped the rule
+would; none overrides a private method, so a rewrite of the rules cannot make a
+mutant behave by accident. If one ever did, its mutation test would fail: the
+suite test would pass on it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import unittest
 from collections.abc import Mapping
 from typing import Any
 
 from naas.auto_allocate import TopologyStore
+from naas.capabilities import Capability
 from naas.context import RequestContext
 from naas.events import Event, EventRegistry, ResourceType
 from naas.plugins import CorePlugin
-from naas.requests import PortCreate, SubnetPoolUpdate
+from naas.requests import NetworkUpdate, PortCreate, SubnetPoolUpdate
 from naas.resources import Network, Port, SubnetPool
+from naas.rules.core import AfterCommit
+from naas.storage import Transaction
 from naas_plugins.memory import MemoryCorePlugin
 from naas_plugins.sql import SqlCorePlugin
 
@@ -34,10 +40,22 @@ class PlugsIntoAnyVisibleNetwork(MemoryCorePlugin):
 
 
 class KeepsOtherProjectsPortsWhenUnsharing(MemoryCorePlugin):
-    """Lets a network stop being shared while other projects' ports are on it."""
+    """Lets an admin stop sharing a network while other projects' ports are on it."""
 
-    def _check_unused_by_other_projects(self, record: Any) -> None:
-        return None
+    def update_network(
+        self, context: RequestContext, network_id: str, changes: NetworkUpdate | Mapping[str, Any]
+    ) -> Network:
+        if not (context.is_admin and isinstance(changes, Mapping) and dict(changes) == {"shared": False}):
+            return super().update_network(context, network_id, changes)
+
+        def unshare(transaction: Transaction, after: AfterCommit) -> Network:
+            current = transaction.network(network_id, for_update=True)
+            assert current is not None, network_id
+            updated = dataclasses.replace(current, shared=False)
+            transaction.update_network(updated)
+            return updated
+
+        return self.write(unshare)
 
 
 class _DropsSubnetEvents:
@@ -91,6 +109,19 @@ class ComparesProjectIdsLoosely(MemoryCorePlugin):
             or network.router_external
             or network.project_id.rstrip(" ").casefold() == caller
         ]
+
+
+class InProcessOnly(MemoryCorePlugin):
+    """Declares what a plugin whose instances cannot share a storage declares."""
+
+    CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SHARED_STORAGE}
+
+
+class KeepsMemoryTopologiesInTheInstance(MemoryCorePlugin):
+    """Shares resources through its storage but keeps get-me-a-network's records in the instance."""
+
+    def get_topology_store(self) -> TopologyStore:
+        return CorePlugin.get_topology_store(self)
 
 
 class KeepsTopologiesInItsProcess(SqlCorePlugin):

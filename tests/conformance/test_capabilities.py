@@ -65,7 +65,7 @@ def test_the_interfaces_declare_their_whole_contract() -> None:
 
 
 def test_the_bundled_plugins_declare_what_they_support() -> None:
-    assert check_capabilities(MemoryCorePlugin, CORE_CAPABILITIES) == CORE_CAPABILITIES - {Capability.SHARED_STORAGE}
+    assert check_capabilities(MemoryCorePlugin, CORE_CAPABILITIES) == CORE_CAPABILITIES
     assert check_capabilities(SqlCorePlugin, CORE_CAPABILITIES) == CORE_CAPABILITIES
     assert check_capabilities(MemoryL3Plugin, L3_CAPABILITIES) == L3_CAPABILITIES
     assert check_capabilities(SqlL3Plugin, L3_CAPABILITIES) == L3_CAPABILITIES

@@ -7,6 +7,7 @@ import unittest
 import naas.testing
 from naas.events import EventRegistry
 from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
+from naas_plugins.memory.storage import MemoryStorage
 
 # Isolation-matrix cells failing until findings of the 2026-12-01 hostile-input report (issue 9) are fixed.
 # Remove them with the fix: a cell that passes is reported as an unexpected success.
@@ -38,7 +39,12 @@ class TestMemoryL3Plugin(naas.testing.L3PluginConformance, unittest.TestCase):
     expected_failures = FINDING_2
 
     def make_plugins(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:
-        core = MemoryCorePlugin()
+        self.storage = MemoryStorage()
+        return self.make_plugins_on_same_storage()
+
+    def make_plugins_on_same_storage(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:
+        """Another pair over the same ``MemoryStorage``, as a second application object in the process would."""
+        core = MemoryCorePlugin(storage=self.storage)
         return core, MemoryL3Plugin(core)
 
 
@@ -48,6 +54,10 @@ class TestMemoryL3PluginSharingARegistry(naas.testing.L3PluginConformance, unitt
     expected_failures = FINDING_2
 
     def make_plugins(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:
+        self.storage = MemoryStorage()
+        return self.make_plugins_on_same_storage()
+
+    def make_plugins_on_same_storage(self) -> tuple[MemoryCorePlugin, MemoryL3Plugin]:
         events = EventRegistry()
-        core = MemoryCorePlugin(events=events)
+        core = MemoryCorePlugin(events=events, storage=self.storage)
         return core, MemoryL3Plugin(core, events=events)

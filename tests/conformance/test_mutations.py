@@ -16,11 +16,14 @@ import pytest
 from naas.plugins import CorePlugin, L3Plugin
 from naas.testing import CorePluginConformance, L3PluginConformance
 from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
+from naas_plugins.memory.storage import MemoryStorage
 from naas_plugins.sql import SqlCorePlugin, SqlL3Plugin
 
 from .mutants import (
     ComparesProjectIdsLoosely,
     DeletesSubnetsSilentlyWithTheirNetwork,
+    InProcessOnly,
+    KeepsMemoryTopologiesInTheInstance,
     KeepsOtherProjectsPortsWhenUnsharing,
     KeepsTopologiesInItsProcess,
     PlugsIntoAnyVisibleNetwork,
@@ -117,17 +120,37 @@ def test_two_instances_over_one_database_fail_when_topology_records_stay_in_the_
     assert "built another topology: get_topology_store() must keep its records in that storage" in on_mutant
 
 
-def test_two_instances_are_skipped_for_a_plugin_that_cannot_share_its_storage() -> None:
+def memory_l3_suite(core_class: type[MemoryCorePlugin]) -> type[unittest.TestCase]:
     class MemoryL3Suite(L3PluginConformance, unittest.TestCase):
+        """The L3 suite over ``core_class``, every instance of a test on one ``MemoryStorage``."""
+
         __test__ = False
 
         def make_plugins(self) -> tuple[CorePlugin, L3Plugin]:
-            core = MemoryCorePlugin()
+            self.storage = MemoryStorage()
+            return self.make_plugins_on_same_storage()
+
+        def make_plugins_on_same_storage(self) -> tuple[CorePlugin, L3Plugin]:
+            core = core_class(storage=self.storage)
             return core, MemoryL3Plugin(core)
 
-    for test_name in SHARED_STORAGE_TESTS:
-        assert outcome(run_one(MemoryL3Suite, test_name)) == (
-            "skipped: MemoryCorePlugin does not declare Capability.SHARED_STORAGE"
+    return MemoryL3Suite
+
+
+@pytest.mark.parametrize("test_name", SHARED_STORAGE_TESTS)
+def test_two_instances_over_one_memory_storage_fail_when_topology_records_stay_in_the_instance(
+    test_name: str,
+) -> None:
+    assert outcome(run_one(memory_l3_suite(MemoryCorePlugin), test_name)) == "passed"
+    on_mutant = outcome(run_one(memory_l3_suite(KeepsMemoryTopologiesInTheInstance), test_name))
+    assert on_mutant.startswith("failed:"), on_mutant
+    assert "built another topology" in on_mutant
+
+
+def test_two_instances_are_skipped_for_a_plugin_that_cannot_share_its_storage() -> None:
+    for test_name in [*SHARED_STORAGE_TESTS, "test_shared_storage_resources_are_the_same_through_every_instance"]:
+        assert outcome(run_one(memory_l3_suite(InProcessOnly), test_name)) == (
+            "skipped: InProcessOnly does not declare Capability.SHARED_STORAGE"
         )
 
 

@@ -26,8 +26,8 @@ __all__ = ["ExampleCorePlugin", "ExampleL3Plugin"]
 class ExampleCorePlugin(MemoryCorePlugin):
     """The memory core plugin, keeping the last ``audit_max_records`` changes in :attr:`audit_log`."""
 
-    #: Everything the core contract covers but shared storage: like the memory plugin, each instance
-    #: keeps its resources and get-me-a-network records in this process only.
+    #: Everything the core contract covers but shared storage: each instance builds its own memory
+    #: storage (the constructor takes none to share), so two instances never see each other's resources.
     CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SHARED_STORAGE}
 
     def __init__(
