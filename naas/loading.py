@@ -39,6 +39,7 @@ from stevedore import driver, extension
 from stevedore import exception as stevedore_exception
 
 from naas.backends import BackendChain, NetworkBackend, check_capabilities
+from naas.capabilities import check_capabilities as check_plugin_capabilities
 from naas.events import EventRegistry
 from naas.exceptions import PluginLoadError, PluginNotFound
 from naas.observers import Observer, attach
@@ -168,8 +169,9 @@ def load_plugin_class(namespace: str, name: str, interface: type[PluginT]) -> ty
     """The plugin class for ``name`` (alias or ``module:Class``), checked against ``interface``.
 
     Raises PluginNotFound when no alias matches and ``name`` is no path, and
-    PluginLoadError (chaining the cause) when the import fails or the class does
-    not implement ``interface``.
+    PluginLoadError (chaining the cause) when the import fails, the class does
+    not implement ``interface``, or (a core or L3 plugin) declares an unknown
+    capability (see :mod:`naas.capabilities`).
     """
     if not name:
         raise PluginNotFound(namespace, name, installed_aliases(namespace))
@@ -181,6 +183,11 @@ def load_plugin_class(namespace: str, name: str, interface: type[PluginT]) -> ty
     missing = sorted(getattr(plugin_class, "__abstractmethods__", ()))
     if missing:
         raise PluginLoadError(namespace, name, f"{plugin_class.__qualname__} does not implement {', '.join(missing)}")
+    if interface in (CorePlugin, L3Plugin):
+        try:
+            check_plugin_capabilities(plugin_class, getattr(interface, "CAPABILITIES", frozenset()))
+        except TypeError as error:
+            raise PluginLoadError(namespace, name, str(error)) from error
     return plugin_class
 
 

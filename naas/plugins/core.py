@@ -25,11 +25,12 @@ from __future__ import annotations
 import abc
 import threading
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from oslo_config import cfg
 
 from naas.auto_allocate.store import MemoryTopologyStore, TopologyStore
+from naas.capabilities import CORE_CAPABILITIES, Capability
 from naas.context import RequestContext
 from naas.events import EventRegistry
 from naas.exceptions import SubnetPoolExhausted, SubnetPoolQuotaExceeded
@@ -55,6 +56,10 @@ Filters = Mapping[str, Any]
 
 class CorePlugin(abc.ABC):
     """Interface every core plugin implements."""
+
+    #: What this plugin supports (see :mod:`naas.capabilities`): everything by default. A plugin
+    #: declares less on its class, and the conformance suites skip the tests of what it leaves out.
+    CAPABILITIES: ClassVar[frozenset[Capability]] = CORE_CAPABILITIES
 
     #: The lifecycle event registry this plugin publishes to.
     events: EventRegistry
@@ -102,16 +107,19 @@ class CorePlugin(abc.ABC):
 
         Setting ``is_default`` needs the network to be (or become) external.
         Raises BadRequest, NotFound, NotAuthorized, DefaultExternalNetworkExists,
-        InUse (``router:external`` switched off while routers use it as gateway).
+        InUse (``router:external`` switched off while routers use it as gateway;
+        ``shared`` switched off while other projects' ports are on it).
         """
 
     @abc.abstractmethod
     def delete_network(self, context: RequestContext, network_id: str) -> None:
         """Delete a network and its subnets.
 
-        Raises NotFound, NotAuthorized, InUse naming every port still on the
-        network (router interfaces and gateways included); InUse is raised
-        before anything is deleted.
+        Each subnet removed publishes its own ``BEFORE_DELETE`` and
+        ``AFTER_DELETE`` events, as ``delete_subnet`` would. Raises NotFound,
+        NotAuthorized, InUse naming every port still on the network (router
+        interfaces and gateways included); InUse is raised before anything is
+        deleted.
         """
 
     # Subnets
@@ -187,6 +195,8 @@ class CorePlugin(abc.ABC):
     ) -> SubnetPool:
         """Change a pool. Prefixes may only grow; bounds are re-validated.
 
+        A ``min_prefixlen`` or ``max_prefixlen`` that leaves ``default_prefixlen``
+        outside the new bounds is refused, never resolved by moving the default.
         Raises BadRequest (prefixes removed, other IP version, bounds),
         NotFound, NotAuthorized, DefaultSubnetPoolExists.
         """
@@ -207,8 +217,9 @@ class CorePlugin(abc.ABC):
         subnet (any address) or an address (that one).
 
         Raises BadRequest (malformed input; an address outside its subnet; a
-        subnet of another network), NotFound (network, subnet), NotAuthorized,
-        IpAddressAlreadyAllocated, IpAddressExhausted.
+        subnet of another network), NotFound (network, subnet), NotAuthorized
+        (for a non-admin: a network of another project that is not shared,
+        external networks included), IpAddressAlreadyAllocated, IpAddressExhausted.
         """
 
     @abc.abstractmethod
@@ -280,8 +291,9 @@ class CorePlugin(abc.ABC):
         Every call returns a store on the same records, so any number of
         :class:`~naas.auto_allocate.AutoAllocator` objects over this plugin
         agree on which topologies exist. The default keeps them in this
-        process; plugins whose storage is shared between processes return a
-        store in that same storage.
+        process; a plugin declaring ``Capability.SHARED_STORAGE`` returns a
+        store in that shared storage, so that get-me-a-network through any
+        number of instances (and processes) builds one topology per project.
         """
         with _DEFAULT_STORE_LOCK:
             store: TopologyStore | None = self.__dict__.get("_naas_topology_store")

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from oslo_config import cfg
 
+from naas.capabilities import L3_CAPABILITIES, Capability
 from naas.context import RequestContext
 from naas.events import EventRegistry
 from naas.plugins.core import CorePlugin, Filters
@@ -29,6 +30,9 @@ __all__ = ["L3Plugin"]
 
 class L3Plugin(abc.ABC):
     """Interface every L3 plugin implements."""
+
+    #: What this plugin supports (see :mod:`naas.capabilities`): everything by default.
+    CAPABILITIES: ClassVar[frozenset[Capability]] = L3_CAPABILITIES
 
     core_plugin: CorePlugin
     events: EventRegistry

@@ -2,26 +2,30 @@
 
 Installed with ``naas-networking[test]``. A third-party driver proves itself with::
 
-    import testtools
+    import unittest
     import naas.testing
 
-    class TestMyCore(naas.testing.CorePluginConformance, testtools.TestCase):
+    class TestMyCore(naas.testing.CorePluginConformance, unittest.TestCase):
         def make_core_plugin(self):
             return MyCore()
 
-    class TestMyL3(naas.testing.L3PluginConformance, testtools.TestCase):
+    class TestMyL3(naas.testing.L3PluginConformance, unittest.TestCase):
         def make_plugins(self):
             core = MyCore()
             return core, MyL3(core)
 
-    class TestMyAutoAllocation(naas.testing.AutoAllocationConformance, testtools.TestCase):
+    class TestMyAutoAllocation(naas.testing.AutoAllocationConformance, unittest.TestCase):
         def make_plugins(self):
             core = MyCore()
             return core, MyL3(core)
 
-naas runs the same suites over its bundled plugins. The builders and probes in
-:mod:`naas.testing.fixtures` (re-exported here) set up typical topologies
-through the public plugin API.
+``unittest.TestCase`` keeps failures clean under pytest and ``python -m
+unittest`` alike. What a plugin supports is declared on the plugin class
+(:mod:`naas.capabilities`); the suites skip, with the reason, the tests of what
+it leaves out. naas runs the same suites over its bundled plugins.
+
+The builders and probes in :mod:`naas.testing.fixtures` (re-exported here) set
+up typical topologies through the public plugin API.
 """
 
 from naas.testing.auto_allocate import AutoAllocationConformance

@@ -1,10 +1,16 @@
-"""What every conformance suite shares: the TestCase shim, capability flags and assertion helpers.
+"""What every conformance suite shares: the TestCase shim, capability checks and assertion helpers.
 
 The suites are mixins: at run time they derive from :class:`object` so that the
-driver author chooses the ``TestCase`` (``testtools.TestCase`` or
-``unittest.TestCase``; pytest runs either). Type checkers see
+driver author chooses the ``TestCase``. ``unittest.TestCase`` is the one to
+choose: its failures read cleanly under pytest and under ``python -m unittest``
+alike (``testtools.TestCase`` works too, but pytest prints an unrelated
+traceback of its own before each of its failures). Type checkers see
 ``unittest.TestCase`` as the base so that ``self.assertEqual`` and friends are
-typed. Only the ``unittest.TestCase`` API is used, which ``testtools`` keeps.
+typed. Only the ``unittest.TestCase`` API is used.
+
+What a plugin supports is declared on the plugin class (:mod:`naas.capabilities`),
+never on the test case: a ``supports_*`` attribute on a suite's subclass, the
+way older suites were told, is an error when the class is defined.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, cast
 
+from naas.capabilities import Capability
 from naas.context import RequestContext
 from naas.exceptions import BadRequest, NaasError, NotFound
 from naas.testing.fixtures import StoredState
@@ -54,27 +61,54 @@ def _describe_call(call: Callable[..., object], args: tuple[Any, ...], kwargs: d
 class ConformanceCase(_TestCaseBase):
     """Base of the conformance mixins.
 
-    Subclasses set capability flags (class attributes named ``supports_<name>``)
-    and implement :meth:`stored_state`. A test decorated with
-    :func:`requires` is skipped, with the flag named in the reason, when the
-    driver sets one of its flags to False.
+    Subclasses implement :meth:`stored_state` and :meth:`declared_capabilities`.
+    A test decorated with :func:`requires` is skipped, with the plugin and the
+    capability named in the reason, when a plugin under test does not declare
+    the capability.
+
+    A test case lists the suite tests its plugins are known to fail in
+    ``expected_failures``, each name mapped to why (a bug report): they run
+    as expected failures, and one that starts passing is reported as an
+    unexpected success, so the list cannot outlive the bug. A name that is no
+    test of the suite is an error when the class is defined.
     """
+
+    #: Suite tests known to fail for the plugins under test, mapped to the reason.
+    expected_failures: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        flags = sorted(name for name in vars(cls) if name.startswith("supports_"))
+        if flags:
+            raise TypeError(
+                f"{cls.__qualname__} sets {', '.join(flags)}: the suites no longer read flags from the test case. "
+                "Declare what the plugin supports on the plugin class instead, e.g. "
+                "CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SUBNETPOOL_QUOTAS} (see naas.capabilities)"
+            )
+        for name, reason in vars(cls).get("expected_failures", {}).items():
+            test = getattr(cls, name, None) if name.startswith("test_") else None
+            if not callable(test):
+                raise TypeError(f"{cls.__qualname__}.expected_failures names {name!r}, which is no test of the suite")
+            setattr(cls, name, _expecting_failure(test, reason))
 
     def stored_state(self) -> StoredState:
         """Everything the plugins under test hold, for "nothing was stored" checks."""
         raise NotImplementedError(f"{type(self).__name__} must implement stored_state()")
 
-    def require(self, *capabilities: str) -> None:
-        """Skip the running test unless every ``supports_<capability>`` flag is true."""
-        missing = []
-        for capability in capabilities:
-            flag = f"supports_{capability}"
-            if not hasattr(self, flag):
-                raise TypeError(f"{type(self).__name__} has no capability flag {flag!r}")
-            if not getattr(self, flag):
-                missing.append(flag)
+    def declared_capabilities(self) -> list[tuple[object, frozenset[Capability], frozenset[Capability]]]:
+        """For each plugin under test: the plugin, what its class declares, and what its kind may declare."""
+        return []
+
+    def require(self, *capabilities: Capability) -> None:
+        """Skip the running test unless every plugin under test that may declare a capability declares it."""
+        missing = [
+            f"{type(plugin).__name__} does not declare Capability.{capability.name}"
+            for capability in capabilities
+            for plugin, declared, allowed in self.declared_capabilities()
+            if capability in allowed and capability not in declared
+        ]
         if missing:
-            self.skipTest(f"{type(self).__name__} declares {', '.join(f'{m} = False' for m in missing)}")
+            self.skipTest("; ".join(missing))
 
     def assertRaisesError(
         self,
@@ -95,7 +129,10 @@ class ConformanceCase(_TestCaseBase):
         except error_type as error:
             return error
         except NaasError as error:
-            self.fail(f"{described} raised {type(error).__name__} ({error}), expected {_names(error_type)}")
+            # The plugin's own traceback is the cause worth reading, so it is chained, not hidden.
+            raise self.failureException(
+                f"{described} raised {type(error).__name__} ({error}), expected {_names(error_type)}"
+            ) from error
         self.fail(f"{described} returned {result!r}, expected it to raise {_names(error_type)}")
 
     def assertRefused(
@@ -204,14 +241,25 @@ class ConformanceCase(_TestCaseBase):
             self.fail(f"{what} failed but changed stored {', '.join(changed)}:\nbefore: {before}\nafter:  {after}")
 
 
+def _expecting_failure(test: Callable[..., None], reason: str) -> Callable[..., None]:
+    @functools.wraps(test)
+    def run(self: ConformanceCase) -> None:
+        test(self)
+
+    run.__doc__ = f"Expected to fail: {reason}"
+    # The marker unittest (and pytest's unittest support) read to report an expected failure.
+    run.__unittest_expecting_failure__ = True  # type: ignore[attr-defined]
+    return run
+
+
 def _names(error_type: type[BaseException] | tuple[type[BaseException], ...]) -> str:
     if isinstance(error_type, tuple):
         return " or ".join(kind.__name__ for kind in error_type)
     return error_type.__name__
 
 
-def requires(*capabilities: str) -> Callable[[TestMethod], TestMethod]:
-    """Run the decorated test only if the driver declares ``supports_<capability>`` for each capability."""
+def requires(*capabilities: Capability) -> Callable[[TestMethod], TestMethod]:
+    """Run the decorated test only if the plugins under test declare each of ``capabilities``."""
 
     def decorate(test: TestMethod) -> TestMethod:
         @functools.wraps(test)

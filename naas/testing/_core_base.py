@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
+from naas.capabilities import CORE_CAPABILITIES, Capability, check_capabilities
 from naas.context import RequestContext
 from naas.plugins.core import CorePlugin
 from naas.testing._base import ConformanceCase
@@ -15,19 +14,9 @@ __all__ = ["CoreSuiteBase"]
 class CoreSuiteBase(ConformanceCase):
     """Builds the plugin under test and three callers: ``admin``, ``project_a`` and ``project_b``.
 
-    Capability flags (set to False in the test class to skip those tests):
+    Tests of what the plugin class does not declare in ``CAPABILITIES``
+    (:mod:`naas.capabilities`) are skipped, naming the capability.
     """
-
-    #: IPv6 subnets, pools and addresses.
-    supports_ipv6: ClassVar[bool] = True
-    #: Subnet pools and subnets allocated from them.
-    supports_subnetpools: ClassVar[bool] = True
-    #: ``default_quota`` on subnet pools.
-    supports_subnetpool_quotas: ClassVar[bool] = True
-    #: Publishing lifecycle events to ``plugin.events`` (see ``naas.events``).
-    supports_events: ClassVar[bool] = True
-    #: Concurrent calls from several threads on one plugin instance.
-    supports_threads: ClassVar[bool] = True
 
     core: CorePlugin
     admin: RequestContext
@@ -52,6 +41,11 @@ class CoreSuiteBase(ConformanceCase):
         if not isinstance(core, CorePlugin):
             self.fail(f"make_core_plugin() returned {core!r}, which is not a naas.plugins.CorePlugin")
         self.core = core
+        # An undeclarable capability is an error before any test runs, not only in tests that ask for it.
+        self.declared_capabilities()
+
+    def declared_capabilities(self) -> list[tuple[object, frozenset[Capability], frozenset[Capability]]]:
+        return [(self.core, check_capabilities(type(self.core), CORE_CAPABILITIES), CORE_CAPABILITIES)]
 
     def stored_state(self) -> StoredState:
         return core_state(self.core)

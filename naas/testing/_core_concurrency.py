@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import netaddr
 
+from naas.capabilities import Capability
 from naas.events import ResourceType
 from naas.exceptions import DefaultExternalNetworkExists, DefaultSubnetPoolExists, IpAddressAlreadyAllocated
 from naas.resources import Network, Port, Subnet, SubnetPool
@@ -24,7 +25,7 @@ class ConcurrencyTests(CoreSuiteBase):
         """Packages whose every line yields to other threads during the races (the plugin's own, by default)."""
         return plugin_packages(self.core)
 
-    @requires("threads")
+    @requires(Capability.THREADS)
     def test_concurrent_ports_on_one_subnet_get_distinct_addresses(self) -> None:
         """16 threads create a port on one /24 at once: every request succeeds, no address is handed out twice.
 
@@ -49,7 +50,7 @@ class ConcurrencyTests(CoreSuiteBase):
         stored = self.core.get_ports(self.project_a, {"network_id": setup.id})
         self.assertEqual(sorted(addresses), sorted(address for port in stored for address in addresses_of(port)))
 
-    @requires("threads")
+    @requires(Capability.THREADS)
     def test_concurrent_requests_for_one_address_give_it_to_exactly_one(self) -> None:
         """16 threads ask for the same address at once: one gets it, the others IpAddressAlreadyAllocated.
 
@@ -67,7 +68,7 @@ class ConcurrencyTests(CoreSuiteBase):
             self.assertIsInstance(error, IpAddressAlreadyAllocated)
         self.assertEqual(1, len(self.core.get_ports(self.project_a)))
 
-    @requires("threads", "subnetpools")
+    @requires(Capability.THREADS, Capability.SUBNETPOOLS)
     def test_concurrent_subnets_from_one_pool_do_not_overlap(self) -> None:
         """16 threads carve a /24 from one pool at once: all succeed and no two prefixes overlap.
 
@@ -87,7 +88,7 @@ class ConcurrencyTests(CoreSuiteBase):
         cidrs = [subnet.cidr for subnet in outcome.results.values()]
         self.assertEqual(THREADS, netaddr.IPSet(cidrs).size // 256, f"overlapping prefixes: {sorted(cidrs)}")
 
-    @requires("threads")
+    @requires(Capability.THREADS)
     def test_concurrent_default_external_networks_yield_exactly_one(self) -> None:
         """16 admins create a default external network at once: one succeeds, the rest DefaultExternalNetworkExists.
 
@@ -109,7 +110,7 @@ class ConcurrencyTests(CoreSuiteBase):
         defaults = self.core.get_networks(self.admin, {"is_default": True})
         self.assertEqual([network.id for network in outcome.results.values()], [network.id for network in defaults])
 
-    @requires("threads")
+    @requires(Capability.THREADS)
     def test_concurrent_updates_to_default_yield_exactly_one(self) -> None:
         """16 external networks are made the default at once: exactly one becomes it."""
         networks = [self.core.create_network(self.admin, {"router:external": True}) for _ in range(THREADS)]
@@ -124,7 +125,7 @@ class ConcurrencyTests(CoreSuiteBase):
             self.assertIsInstance(error, DefaultExternalNetworkExists)
         self.assertEqual(1, len(self.core.get_networks(self.admin, {"is_default": True})))
 
-    @requires("threads", "subnetpools")
+    @requires(Capability.THREADS, Capability.SUBNETPOOLS)
     def test_concurrent_default_subnetpools_yield_exactly_one(self) -> None:
         """16 admins create a default IPv4 pool at once: one succeeds, the rest DefaultSubnetPoolExists."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import netaddr
 
+from naas.capabilities import Capability
 from naas.events import Event, EventPayload, ResourceType
 from naas.exceptions import BadRequest, Conflict
 from naas.requests import NetworkCreate, PortCreate
@@ -25,7 +26,7 @@ class Vetoed(Conflict):
 class EventTests(CoreSuiteBase):
     # Vetoes
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_create_veto_stores_no_network(self) -> None:
         veto = Vetoed()
         with vetoing(self.core.events, ResourceType.NETWORK, Event.BEFORE_CREATE, veto):
@@ -33,7 +34,7 @@ class EventTests(CoreSuiteBase):
         self.assertIs(veto, error)
         self.assertEqual([], self.core.get_networks(self.admin))
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_create_veto_stores_no_subnet(self) -> None:
         network = self.core.create_network(self.project_a, {})
         veto = Vetoed()
@@ -44,7 +45,7 @@ class EventTests(CoreSuiteBase):
         self.assertIs(veto, error)
         self.assertEqual((), self.core.get_network(self.project_a, network.id).subnets)
 
-    @requires("events", "subnetpools")
+    @requires(Capability.EVENTS, Capability.SUBNETPOOLS)
     def test_event_before_create_veto_of_subnet_keeps_the_pool_prefix_free(self) -> None:
         pool = self.core.create_subnetpool(
             self.project_a, {"prefixes": ["10.0.0.0/24"], "min_prefixlen": 24, "default_prefixlen": 24}
@@ -55,12 +56,12 @@ class EventTests(CoreSuiteBase):
             self.assertRefused(Vetoed, self.core.create_subnet, self.project_a, body)
         self.assertEqual(netaddr.IPNetwork("10.0.0.0/24"), self.core.create_subnet(self.project_a, body).cidr)
 
-    @requires("events", "subnetpools")
+    @requires(Capability.EVENTS, Capability.SUBNETPOOLS)
     def test_event_before_create_veto_stores_no_subnetpool(self) -> None:
         with vetoing(self.core.events, ResourceType.SUBNETPOOL, Event.BEFORE_CREATE, Vetoed()):
             self.assertRefused(Vetoed, self.core.create_subnetpool, self.project_a, {"prefixes": ["10.0.0.0/16"]})
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_create_veto_of_port_keeps_its_address_free(self) -> None:
         setup = make_network(self.core, self.project_a, ["10.10.0.0/29"])
         with vetoing(self.core.events, ResourceType.PORT, Event.BEFORE_CREATE, Vetoed()):
@@ -69,14 +70,14 @@ class EventTests(CoreSuiteBase):
         ports = [make_port(self.core, self.project_a, setup.id) for _ in range(5)]
         self.assertEqual(5, len({address for port in ports for address in addresses_of(port)}))
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_update_veto_keeps_the_network_unchanged(self) -> None:
         network = self.core.create_network(self.project_a, {"name": "old"})
         with vetoing(self.core.events, ResourceType.NETWORK, Event.BEFORE_UPDATE, Vetoed()):
             self.assertRefused(Vetoed, self.core.update_network, self.project_a, network.id, {"name": "new"})
         self.assertEqual("old", self.core.get_network(self.project_a, network.id).name)
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_update_veto_keeps_the_port_addresses(self) -> None:
         setup = make_network(self.core, self.project_a)
         port = make_port(self.core, self.project_a, setup.id, fixed_ips=[{"ip_address": "10.10.0.5"}])
@@ -86,14 +87,14 @@ class EventTests(CoreSuiteBase):
             )
         self.assertEqual(port, self.core.get_port(self.project_a, port.id))
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_delete_veto_keeps_the_network(self) -> None:
         setup = make_network(self.core, self.project_a)
         with vetoing(self.core.events, ResourceType.NETWORK, Event.BEFORE_DELETE, Vetoed()):
             self.assertRefused(Vetoed, self.core.delete_network, self.project_a, setup.id)
         self.assertEqual(setup.network, self.core.get_network(self.project_a, setup.id))
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_delete_veto_keeps_the_port_and_its_address(self) -> None:
         setup = make_network(self.core, self.project_a)
         port = make_port(self.core, self.project_a, setup.id, fixed_ips=[{"ip_address": "10.10.0.5"}])
@@ -101,7 +102,7 @@ class EventTests(CoreSuiteBase):
             self.assertRefused(Vetoed, self.core.delete_port, self.project_a, port.id)
         self.assertEqual(port, self.core.get_port(self.project_a, port.id))
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_delete_veto_keeps_the_subnet(self) -> None:
         setup = make_network(self.core, self.project_a)
         with vetoing(self.core.events, ResourceType.SUBNET, Event.BEFORE_DELETE, Vetoed()):
@@ -109,7 +110,7 @@ class EventTests(CoreSuiteBase):
 
     # What subscribers are told
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_before_create_receives_the_validated_request_and_context(self) -> None:
         with recording(self.core.events, ResourceType.NETWORK, Event.BEFORE_CREATE) as calls:
             self.core.create_network(self.project_a, {"name": "net"})
@@ -118,7 +119,7 @@ class EventTests(CoreSuiteBase):
         self.assertEqual("net", getattr(payload.request, "name", None))
         self.assertEqual(PROJECT_A_ID, payload.context.project_id)
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_after_create_receives_the_stored_network(self) -> None:
         with recording(self.core.events, ResourceType.NETWORK, Event.AFTER_CREATE) as calls:
             network = self.core.create_network(self.project_a, {"name": "net"})
@@ -127,7 +128,7 @@ class EventTests(CoreSuiteBase):
         self.assertEqual(network, payload.result)
         self.assertEqual(network.id, payload.resource_id)
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_after_create_receives_the_port_with_its_addresses(self) -> None:
         setup = make_network(self.core, self.project_a)
         with recording(self.core.events, ResourceType.PORT, Event.BEFORE_CREATE, Event.AFTER_CREATE) as calls:
@@ -136,7 +137,7 @@ class EventTests(CoreSuiteBase):
         self.assertIsInstance(calls[0][1].request, PortCreate)
         self.assertEqual(port, calls[1][1].result)
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_after_create_subscriber_can_read_the_network_back(self) -> None:
         seen: list[Network] = []
 
@@ -149,13 +150,13 @@ class EventTests(CoreSuiteBase):
         network = self.callWithin(10.0, self.core.create_network, self.project_a, {})
         self.assertEqual([network], seen)
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_after_create_subscriber_error_does_not_fail_the_request(self) -> None:
         with vetoing(self.core.events, ResourceType.NETWORK, Event.AFTER_CREATE, RuntimeError("subscriber bug")):
             network = self.core.create_network(self.project_a, {})
         self.assertEqual(network, self.core.get_network(self.project_a, network.id))
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_update_tells_the_state_before_and_after(self) -> None:
         network = self.core.create_network(self.project_a, {"name": "old"})
         with recording(self.core.events, ResourceType.NETWORK, Event.BEFORE_UPDATE, Event.AFTER_UPDATE) as calls:
@@ -165,7 +166,7 @@ class EventTests(CoreSuiteBase):
         self.assertEqual(updated, calls[1][1].result)
         self.assertEqual({network.id}, {payload.resource_id for _, payload in calls})
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_delete_tells_the_deleted_resource(self) -> None:
         network = self.core.create_network(self.project_a, {})
         with recording(self.core.events, ResourceType.NETWORK, Event.BEFORE_DELETE, Event.AFTER_DELETE) as calls:
@@ -174,7 +175,17 @@ class EventTests(CoreSuiteBase):
         self.assertEqual(network, calls[0][1].current)
         self.assertEqual({network.id}, {payload.resource_id for _, payload in calls})
 
-    @requires("events")
+    @requires(Capability.EVENTS)
+    def test_event_delete_network_publishes_the_deletes_of_its_subnets(self) -> None:
+        setup = make_network(self.core, self.project_a, ["10.10.0.0/24", "10.11.0.0/24"])
+        subnets = {subnet.id: subnet for subnet in setup.subnets}
+        with recording(self.core.events, ResourceType.SUBNET, Event.BEFORE_DELETE, Event.AFTER_DELETE) as calls:
+            self.core.delete_network(self.project_a, setup.id)
+        for event in (Event.BEFORE_DELETE, Event.AFTER_DELETE):
+            told = {payload.resource_id: payload.current for seen, payload in calls if seen is event}
+            self.assertEqual(subnets, told, f"{event.name} of the subnets deleted with network {setup.id}")
+
+    @requires(Capability.EVENTS)
     def test_event_after_delete_is_published_once_the_port_is_gone(self) -> None:
         setup = make_network(self.core, self.project_a)
         port = make_port(self.core, self.project_a, setup.id)
@@ -188,7 +199,7 @@ class EventTests(CoreSuiteBase):
         self.callWithin(10.0, self.core.delete_port, self.project_a, port.id)
         self.assertEqual([[]], remaining)
 
-    @requires("events")
+    @requires(Capability.EVENTS)
     def test_event_failed_request_publishes_no_after_event(self) -> None:
         with recording(self.core.events, ResourceType.NETWORK, Event.AFTER_CREATE) as calls:
             self.assertRefused(BadRequest, self.core.create_network, self.project_a, {"mtu": 1})

@@ -6,6 +6,7 @@ from typing import Any
 
 import netaddr
 
+from naas.capabilities import Capability
 from naas.context import RequestContext
 from naas.exceptions import BadRequest, Conflict, NotFound, SubnetPoolExhausted, SubnetPoolQuotaExceeded
 from naas.resources import Subnet, SubnetPool
@@ -29,7 +30,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
     def _cidrs(self, subnets: list[Subnet]) -> list[netaddr.IPNetwork]:
         return [subnet.cidr for subnet in subnets]
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_gets_default_prefixlen_lowest_first(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         subnets = [self._carve(pool) for _ in range(3)]
@@ -37,13 +38,13 @@ class SubnetFromPoolTests(CoreSuiteBase):
             [netaddr.IPNetwork(cidr) for cidr in ("10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24")], self._cidrs(subnets)
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_records_the_pool(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         subnet = self._carve(pool)
         self.assertEqual((pool.id, 4), (subnet.subnetpool_id, subnet.ip_version))
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_gets_gateway_and_pools_like_an_explicit_cidr(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         subnet = self._carve(pool)
@@ -53,18 +54,18 @@ class SubnetFromPoolTests(CoreSuiteBase):
             pools.update(netaddr.IPSet(address_range.cidrs()))
         self.assertEqual(netaddr.IPSet(netaddr.IPRange(subnet.cidr[2], subnet.cidr[-2]).cidrs()), pools)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_honours_prefixlen(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         self.assertEqual(netaddr.IPNetwork("10.0.0.0/26"), self._carve(pool, prefixlen=26).cidr)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_takes_the_smallest_free_block_that_fits(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16", "192.168.0.0/24"], default_prefixlen=24)
         self.assertEqual(netaddr.IPNetwork("192.168.0.0/24"), self._carve(pool).cidr)
         self.assertEqual(netaddr.IPNetwork("10.0.0.0/24"), self._carve(pool).cidr)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_fills_the_gaps_left_by_larger_allocations(self) -> None:
         pool = self._carving_pool(["10.0.0.0/24"], min_prefixlen=24, default_prefixlen=26)
         first = self._carve(pool, prefixlen=26)
@@ -75,7 +76,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             self._cidrs([first, half, gap]),
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_prefers_a_small_freed_block_to_a_lower_larger_one(self) -> None:
         pool = self._carving_pool(["10.0.0.0/22"], min_prefixlen=22, default_prefixlen=24)
         subnets = [self._carve(pool) for _ in range(4)]
@@ -84,7 +85,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         # Free now: 10.0.0.0/23 and 10.0.3.0/24; the /24 fits exactly.
         self.assertEqual(netaddr.IPNetwork("10.0.3.0/24"), self._carve(pool).cidr)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_with_a_specific_cidr(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         specific = self._carve(pool, cidr="10.0.0.0/24")
@@ -93,7 +94,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         self.assertEqual(pool.id, specific.subnetpool_id)
         self.assertEqual(netaddr.IPNetwork("10.0.1.0/24"), following.cidr)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_with_a_specific_cidr_that_is_taken_raises_conflict(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         self._carve(pool, cidr="10.0.5.0/24")
@@ -106,7 +107,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
                 {"network_id": network.id, "subnetpool_id": pool.id, "cidr": cidr},
             )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_with_a_cidr_outside_the_pool_is_refused(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         network = self.core.create_network(self.project_a, {})
@@ -117,7 +118,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             {"network_id": network.id, "subnetpool_id": pool.id, "cidr": "172.16.0.0/24"},
         )
 
-    @requires("subnetpools", "ipv6")
+    @requires(Capability.SUBNETPOOLS, Capability.IPV6)
     def test_subnet_from_ipv6_pool(self) -> None:
         pool = self._carving_pool(["fd00::/48"], default_prefixlen=64)
         subnets = [self._carve(pool) for _ in range(2)]
@@ -125,7 +126,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         self.assertEqual(6, subnets[0].ip_version)
         self.assertEqual(netaddr.IPAddress("fd00::1"), subnets[0].gateway_ip)
 
-    @requires("subnetpools", "ipv6")
+    @requires(Capability.SUBNETPOOLS, Capability.IPV6)
     def test_subnet_from_the_default_pool_of_each_ip_version(self) -> None:
         pools = make_default_pools(self.core, self.admin)
         network = self.core.create_network(self.project_a, {})
@@ -139,7 +140,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
                 (subnet.subnetpool_id, subnet.ip_version, subnet.cidr.prefixlen),
             )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_the_default_pool_without_one_is_refused(self) -> None:
         network = self.core.create_network(self.project_a, {})
         self.assertRefused(
@@ -149,7 +150,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             {"network_id": network.id, "use_default_subnetpool": True, "ip_version": 4},
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_the_default_pool_needs_ip_version(self) -> None:
         make_default_pools(self.core, self.admin, ipv6_prefixes=None)
         network = self.core.create_network(self.project_a, {})
@@ -161,7 +162,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             {"network_id": network.id, "use_default_subnetpool": True},
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_with_pool_id_and_use_default_subnetpool_raises_bad_request(self) -> None:
         pools = make_default_pools(self.core, self.admin, ipv6_prefixes=None)
         assert pools.ipv4 is not None
@@ -174,7 +175,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             {"network_id": network.id, "subnetpool_id": pools.ipv4.id, "use_default_subnetpool": True},
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_missing_pool_raises_not_found(self) -> None:
         network = self.core.create_network(self.project_a, {})
         self.assertNotFound(
@@ -185,7 +186,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             {"network_id": network.id, "subnetpool_id": MISSING_ID},
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_malformed_pool_id_raises_bad_request(self) -> None:
         network = self.core.create_network(self.project_a, {})
         self.assertBadRequest(
@@ -196,7 +197,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             {"network_id": network.id, "subnetpool_id": MALFORMED_ID},
         )
 
-    @requires("subnetpools", "ipv6")
+    @requires(Capability.SUBNETPOOLS, Capability.IPV6)
     def test_subnet_from_pool_with_the_other_ip_version_raises_bad_request(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         network = self.core.create_network(self.project_a, {})
@@ -208,7 +209,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
             {"network_id": network.id, "subnetpool_id": pool.id, "ip_version": 6},
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_refused_after_choosing_a_prefix_takes_none(self) -> None:
         pool = self._carving_pool(["10.0.0.0/24"], min_prefixlen=24, default_prefixlen=24)
         network = self.core.create_network(self.project_a, {})
@@ -227,7 +228,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
 
     # Bounds
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_longer_than_max_prefixlen_raises_bad_request(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], min_prefixlen=20, max_prefixlen=28, default_prefixlen=24)
         network = self.core.create_network(self.project_a, {})
@@ -240,7 +241,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
                 {"network_id": network.id, "subnetpool_id": pool.id, "prefixlen": prefixlen},
             )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_shorter_than_min_prefixlen_raises_bad_request(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], min_prefixlen=20, max_prefixlen=28, default_prefixlen=24)
         network = self.core.create_network(self.project_a, {})
@@ -253,13 +254,13 @@ class SubnetFromPoolTests(CoreSuiteBase):
                 {"network_id": network.id, "subnetpool_id": pool.id, "prefixlen": prefixlen},
             )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_at_the_bounds(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], min_prefixlen=20, max_prefixlen=28, default_prefixlen=24)
         self.assertEqual(20, self._carve(pool, prefixlen=20).cidr.prefixlen)
         self.assertEqual(28, self._carve(pool, prefixlen=28).cidr.prefixlen)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_rejects_prefixlen_that_is_not_an_integer(self) -> None:
         pool = self._carving_pool(["10.0.0.0/16"], default_prefixlen=24)
         network = self.core.create_network(self.project_a, {})
@@ -273,7 +274,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
 
     # Exhaustion and returning prefixes
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_exhausted_pool_raises_pool_exhausted_naming_pool_and_prefixlen(self) -> None:
         pool = self._carving_pool(["10.0.0.0/24"], min_prefixlen=24, default_prefixlen=26)
         for _ in range(4):
@@ -289,7 +290,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         self.assertIn(pool.id, str(error))
         self.assertIn("/26", str(error))
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_from_pool_without_a_block_that_large_raises_pool_exhausted(self) -> None:
         pool = self._carving_pool(["10.0.0.0/24"], min_prefixlen=24, default_prefixlen=26)
         self._carve(pool)
@@ -303,21 +304,21 @@ class SubnetFromPoolTests(CoreSuiteBase):
         self.assertEqual(24, error.prefixlen)
         self.assertEqual(26, self._carve(pool).cidr.prefixlen)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnet_delete_returns_its_prefix_to_the_pool(self) -> None:
         pool = self._carving_pool(["10.0.0.0/24"], min_prefixlen=24, default_prefixlen=24)
         subnet = self._carve(pool)
         self.core.delete_subnet(self.project_a, subnet.id)
         self.assertEqual(subnet.cidr, self._carve(pool).cidr)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_network_delete_returns_its_subnets_prefixes_to_the_pool(self) -> None:
         pool = self._carving_pool(["10.0.0.0/24"], min_prefixlen=24, default_prefixlen=24)
         subnet = self._carve(pool)
         self.core.delete_network(self.project_a, subnet.network_id)
         self.assertEqual(subnet.cidr, self._carve(pool).cidr)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_subnetpool_grown_after_exhaustion_has_room_again(self) -> None:
         pool = self._carving_pool(["10.0.0.0/24"], min_prefixlen=24, default_prefixlen=24)
         self._carve(pool)
@@ -336,7 +337,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         network = self.core.create_network(context, {})
         return self.core.create_subnet(context, {"network_id": network.id, "subnetpool_id": pool.id})
 
-    @requires("subnetpools", "subnetpool_quotas")
+    @requires(Capability.SUBNETPOOLS, Capability.SUBNETPOOL_QUOTAS)
     def test_subnet_from_pool_beyond_quota_raises_quota_exceeded(self) -> None:
         pool = self._quota_pool()
         for _ in range(2):
@@ -350,7 +351,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         )
         self.assertEqual((pool.id, PROJECT_A_ID, 512), (error.resource_id, error.project_id, error.quota))
 
-    @requires("subnetpools", "subnetpool_quotas")
+    @requires(Capability.SUBNETPOOLS, Capability.SUBNETPOOL_QUOTAS)
     def test_subnetpool_quota_counts_the_requesting_project_only(self) -> None:
         pool = self._quota_pool()
         for _ in range(2):
@@ -358,7 +359,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         subnets = [self._carve_as(self.project_b, pool) for _ in range(2)]
         self.assertEqual([PROJECT_B_ID, PROJECT_B_ID], [subnet.project_id for subnet in subnets])
 
-    @requires("subnetpools", "subnetpool_quotas")
+    @requires(Capability.SUBNETPOOLS, Capability.SUBNETPOOL_QUOTAS)
     def test_subnet_refused_by_quota_takes_no_prefix(self) -> None:
         pool = self._quota_pool()
         for _ in range(2):
@@ -372,7 +373,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         )
         self.assertEqual(netaddr.IPNetwork("10.0.2.0/24"), self._carve_as(self.project_b, pool).cidr)
 
-    @requires("subnetpools", "subnetpool_quotas")
+    @requires(Capability.SUBNETPOOLS, Capability.SUBNETPOOL_QUOTAS)
     def test_subnetpool_quota_is_freed_by_deleting_a_subnet(self) -> None:
         pool = self._quota_pool()
         first = self._carve_as(self.project_a, pool)
@@ -380,7 +381,7 @@ class SubnetFromPoolTests(CoreSuiteBase):
         self.core.delete_subnet(self.project_a, first.id)
         self.assertEqual(24, self._carve_as(self.project_a, pool).cidr.prefixlen)
 
-    @requires("subnetpools", "subnetpool_quotas")
+    @requires(Capability.SUBNETPOOLS, Capability.SUBNETPOOL_QUOTAS)
     def test_subnetpool_quota_refuses_one_subnet_larger_than_the_quota(self) -> None:
         pool = self._quota_pool()
         network = self.core.create_network(self.project_a, {})

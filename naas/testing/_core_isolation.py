@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from naas.exceptions import BadRequest, NotAuthorized, NotFound
+from naas.capabilities import Capability
+from naas.exceptions import BadRequest, InUse, NotAuthorized, NotFound
 from naas.resources import Port, SubnetPool
 from naas.testing._base import requires
 from naas.testing._core_base import CoreSuiteBase
@@ -65,6 +66,18 @@ class IsolationTests(CoreSuiteBase):
         setup = self._network_of_a()
         self.assertNotFound("network", setup.id, self.core.create_port, self.project_b, {"network_id": setup.id})
 
+    def test_isolation_port_on_an_external_network_that_is_not_shared_raises_not_authorized(self) -> None:
+        public = make_external_network(self.core, self.admin)
+        self.assertRefused(NotAuthorized, self.core.create_port, self.project_b, {"network_id": public.id})
+        self.assertEqual([], self.core.get_ports(self.admin, {"network_id": public.id}))
+
+    def test_isolation_port_on_another_projects_external_network_raises_not_authorized(self) -> None:
+        theirs = make_external_network(
+            self.core, self.admin, ["198.51.100.0/24"], is_default=False, project_id=PROJECT_A_ID
+        )
+        self.assertRefused(NotAuthorized, self.core.create_port, self.project_b, {"network_id": theirs.id})
+        self.assertEqual(PROJECT_A_ID, make_port(self.core, self.project_a, theirs.id).project_id)
+
     # Subnets of another project
 
     def test_isolation_get_other_projects_subnet_raises_not_found(self) -> None:
@@ -113,27 +126,27 @@ class IsolationTests(CoreSuiteBase):
 
     # Subnet pools of another project
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_get_other_projects_pool_raises_not_found(self) -> None:
         pool = self._pool_of_a()
         self.assertNotFound("subnetpool", pool.id, self.core.get_subnetpool, self.project_b, pool.id)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_pool_list_excludes_other_projects(self) -> None:
         self._pool_of_a()
         self.assertEqual([], self.core.get_subnetpools(self.project_b))
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_update_other_projects_pool_raises_not_found(self) -> None:
         pool = self._pool_of_a()
         self.assertNotFound("subnetpool", pool.id, self.core.update_subnetpool, self.project_b, pool.id, {"name": "x"})
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_delete_other_projects_pool_raises_not_found(self) -> None:
         pool = self._pool_of_a()
         self.assertNotFound("subnetpool", pool.id, self.core.delete_subnetpool, self.project_b, pool.id)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_subnet_from_other_projects_pool_raises_not_found(self) -> None:
         pool = self._pool_of_a()
         own = self.core.create_network(self.project_b, {})
@@ -182,6 +195,18 @@ class IsolationTests(CoreSuiteBase):
         shared = self._shared_network()
         self.assertRefused(NotAuthorized, self.core.update_network, self.project_b, shared.id, {"name": "mine"})
 
+    def test_isolation_shared_network_cannot_stop_being_shared_under_other_projects_ports(self) -> None:
+        shared = make_network(self.core, self.admin, ["172.16.0.0/24"], shared=True, project_id=PROJECT_A_ID)
+        make_port(self.core, self.project_a, shared.id)
+        theirs = make_port(self.core, self.project_b, shared.id)
+        error = self.assertRefused(InUse, self.core.update_network, self.admin, shared.id, {"shared": False})
+        self.assertEqual(("network", shared.id), (error.resource, error.resource_id))
+        self.assertTrue(self.core.get_network(self.project_b, shared.id).shared)
+        self.core.delete_port(self.project_b, theirs.id)
+        # The owner's own ports never hold the network shared.
+        self.assertFalse(self.core.update_network(self.admin, shared.id, {"shared": False}).shared)
+        self.assertNotFound("network", shared.id, self.core.get_network, self.project_b, shared.id)
+
     def test_isolation_delete_shared_network_of_another_project_raises_not_authorized(self) -> None:
         shared = self._shared_network()
         self.assertRefused(NotAuthorized, self.core.delete_network, self.project_b, shared.id)
@@ -196,7 +221,7 @@ class IsolationTests(CoreSuiteBase):
         shared = self._shared_network()
         self.assertRefused(NotAuthorized, self.core.delete_subnet, self.project_b, shared.subnet().id)
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_shared_pool_is_visible_and_usable(self) -> None:
         pool = self.core.create_subnetpool(
             self.admin, {"prefixes": ["10.0.0.0/16"], "default_prefixlen": 24, "shared": True}
@@ -207,17 +232,17 @@ class IsolationTests(CoreSuiteBase):
         subnet = self.core.create_subnet(self.project_b, {"network_id": own.id, "subnetpool_id": pool.id})
         self.assertEqual((PROJECT_B_ID, pool.id), (subnet.project_id, subnet.subnetpool_id))
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_update_shared_pool_of_another_project_raises_not_authorized(self) -> None:
         pool = self.core.create_subnetpool(self.admin, {"prefixes": ["10.0.0.0/16"], "shared": True})
         self.assertRefused(NotAuthorized, self.core.update_subnetpool, self.project_b, pool.id, {"name": "mine"})
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_default_pool_is_visible_when_shared(self) -> None:
         pools = make_default_pools(self.core, self.admin, ipv6_prefixes=None)
         self.assertEqual(pools.ipv4, self.core.get_default_subnetpool(self.project_b, 4))
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_default_pool_that_is_not_shared_is_hidden(self) -> None:
         pools = make_default_pools(self.core, self.admin, ipv6_prefixes=None, shared=False)
         self.assertIsNone(self.core.get_default_subnetpool(self.project_b, 4))
@@ -250,13 +275,13 @@ class IsolationTests(CoreSuiteBase):
         public = make_external_network(self.core, self.admin, is_default=False)
         self.assertRefused(NotAuthorized, self.core.update_network, self.project_a, public.id, {"is_default": True})
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_non_admin_cannot_create_shared_pool(self) -> None:
         self.assertRefused(
             NotAuthorized, self.core.create_subnetpool, self.project_a, {"prefixes": ["10.0.0.0/16"], "shared": True}
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_non_admin_cannot_create_default_pool(self) -> None:
         self.assertRefused(
             NotAuthorized,
@@ -265,7 +290,7 @@ class IsolationTests(CoreSuiteBase):
             {"prefixes": ["10.0.0.0/16"], "is_default": True},
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_non_admin_cannot_make_own_pool_the_default(self) -> None:
         pool = self._pool_of_a()
         self.assertRefused(NotAuthorized, self.core.update_subnetpool, self.project_a, pool.id, {"is_default": True})
@@ -298,7 +323,7 @@ class IsolationTests(CoreSuiteBase):
             NotAuthorized, self.core.create_port, self.project_a, {"network_id": setup.id, "project_id": PROJECT_B_ID}
         )
 
-    @requires("subnetpools")
+    @requires(Capability.SUBNETPOOLS)
     def test_isolation_non_admin_cannot_create_pool_for_another_project(self) -> None:
         self.assertRefused(
             NotAuthorized,

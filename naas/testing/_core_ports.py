@@ -7,6 +7,7 @@ from typing import Any
 
 import netaddr
 
+from naas.capabilities import Capability
 from naas.exceptions import BadRequest, IpAddressAlreadyAllocated, IpAddressExhausted, NotFound
 from naas.requests import FixedIPRequest, PortCreate
 from naas.resources import FixedIP, Port
@@ -170,7 +171,7 @@ class PortTests(CoreSuiteBase):
             {subnet.id for subnet in setup.subnets}, {fixed.subnet_id for port in ports for fixed in port.fixed_ips}
         )
 
-    @requires("ipv6")
+    @requires(Capability.IPV6)
     def test_port_on_dual_stack_network_gets_one_ipv4_and_one_ipv6_address(self) -> None:
         setup = self._port_network("10.10.0.0/24", "fd00:10::/64")
         port = self._create_port(setup)
@@ -179,7 +180,7 @@ class PortTests(CoreSuiteBase):
         self.assertIn(addresses_of(port, 4)[0], allocatable_addresses(setup.subnet(4)))
         self.assertIn(addresses_of(port, 6)[0], allocatable_addresses(setup.subnet(6)))
 
-    @requires("ipv6")
+    @requires(Capability.IPV6)
     def test_port_with_fixed_ips_none_on_dual_stack_network_gets_one_address_per_ip_version(self) -> None:
         setup = self._port_network("10.10.0.0/24", "fd00:10::/64")
         port = self._create_port(setup, fixed_ips=None)

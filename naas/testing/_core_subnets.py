@@ -6,6 +6,7 @@ from typing import Any
 
 import netaddr
 
+from naas.capabilities import Capability
 from naas.exceptions import BadRequest, InUse, NotFound
 from naas.requests import SubnetCreate
 from naas.resources import Subnet
@@ -85,7 +86,7 @@ class SubnetTests(CoreSuiteBase):
         expected = _range_set("10.10.0.10", "10.10.0.20") | _range_set("10.10.0.100", "10.10.0.110")
         self.assertEqual(expected, _pool_set(subnet.allocation_pools))
 
-    @requires("ipv6")
+    @requires(Capability.IPV6)
     def test_subnet_create_ipv6_with_cidr(self) -> None:
         subnet = self._create_subnet(cidr="fd00:1::/64")
         self.assertEqual((6, netaddr.IPNetwork("fd00:1::/64")), (subnet.ip_version, subnet.cidr))
@@ -151,7 +152,7 @@ class SubnetTests(CoreSuiteBase):
         found = self.core.get_subnets(self.project_a, {"network_id": wanted.id})
         self.assertEqual([wanted.subnets[0].id], [subnet.id for subnet in found])
 
-    @requires("ipv6")
+    @requires(Capability.IPV6)
     def test_subnet_list_filters_by_ip_version(self) -> None:
         setup = make_network(self.core, self.project_a, ["10.10.0.0/24", "fd00:1::/64"])
         found = self.core.get_subnets(self.project_a, {"ip_version": 6})

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
+from naas.capabilities import CORE_CAPABILITIES, L3_CAPABILITIES, Capability, check_capabilities
 from naas.context import RequestContext
 from naas.plugins.core import CorePlugin
 from naas.plugins.l3 import L3Plugin
@@ -17,17 +16,11 @@ __all__ = ["L3SuiteBase"]
 class L3SuiteBase(ConformanceCase):
     """Builds the plugins under test, three callers and ``public``, the default external network (203.0.113.0/24).
 
-    Capability flags (set to False in the test class to skip those tests):
+    Tests of what the plugin classes do not declare in ``CAPABILITIES``
+    (:mod:`naas.capabilities`) are skipped, naming the plugin and the capability;
+    a capability both kinds of plugin may declare (IPv6, events, threads) is
+    needed from both.
     """
-
-    #: Floating IPs.
-    supports_floatingips: ClassVar[bool] = True
-    #: IPv6 router interfaces.
-    supports_ipv6: ClassVar[bool] = True
-    #: Publishing router, interface and floating IP lifecycle events to ``l3.events``.
-    supports_events: ClassVar[bool] = True
-    #: Concurrent calls from several threads on one plugin instance.
-    supports_threads: ClassVar[bool] = True
 
     core: CorePlugin
     l3: L3Plugin
@@ -46,6 +39,20 @@ class L3SuiteBase(ConformanceCase):
             "new core plugin and the L3 plugin under test built on it"
         )
 
+    def make_plugins_on_same_storage(self) -> tuple[CorePlugin, L3Plugin]:
+        """Return a second core plugin and L3 plugin over the storage of those :meth:`make_plugins` returned.
+
+        What another process configured alike would build (for the sql
+        plugins: a second ``SqlCorePlugin`` on the same database URL). Called
+        only when the core plugin declares ``Capability.SHARED_STORAGE``; use
+        ``self.addCleanup`` for anything that must be released.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must define make_plugins_on_same_storage(self) -> tuple[CorePlugin, L3Plugin], "
+            f"returning new plugins over the storage make_plugins() used, since {type(self.core).__name__} declares "
+            "Capability.SHARED_STORAGE (leave it out of the plugin's capabilities if instances cannot share storage)"
+        )
+
     def setUp(self) -> None:
         super().setUp()
         contexts = make_contexts()
@@ -56,7 +63,15 @@ class L3SuiteBase(ConformanceCase):
         if not isinstance(l3, L3Plugin):
             self.fail(f"make_plugins() returned {l3!r} as L3 plugin, which is not a naas.plugins.L3Plugin")
         self.core, self.l3 = core, l3
+        # An undeclarable capability is an error before any test runs, not only in tests that ask for it.
+        self.declared_capabilities()
         self.public = make_external_network(self.core, self.admin)
+
+    def declared_capabilities(self) -> list[tuple[object, frozenset[Capability], frozenset[Capability]]]:
+        return [
+            (self.core, check_capabilities(type(self.core), CORE_CAPABILITIES), CORE_CAPABILITIES),
+            (self.l3, check_capabilities(type(self.l3), L3_CAPABILITIES), L3_CAPABILITIES),
+        ]
 
     def stored_state(self) -> StoredState:
         return l3_state(self.l3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from naas.capabilities import Capability
 from naas.events import ResourceType
 from naas.exceptions import BadRequest, IpAddressAlreadyAllocated
 from naas.resources import FloatingIP, Router, RouterInterfaceInfo
@@ -22,7 +23,7 @@ class L3ConcurrencyTests(L3SuiteBase):
         """Packages whose every line yields to other threads during the races (the plugins' own, by default)."""
         return plugin_packages(self.core, self.l3)
 
-    @requires("threads")
+    @requires(Capability.THREADS)
     def test_concurrent_router_gateways_get_distinct_addresses(self) -> None:
         """16 threads create a router with a gateway on one external network at once: all succeed, no address twice.
 
@@ -46,7 +47,7 @@ class L3ConcurrencyTests(L3SuiteBase):
         ]
         self.assertEqual(THREADS, len(set(addresses)), f"gateway addresses: {sorted(addresses)}")
 
-    @requires("threads", "floatingips")
+    @requires(Capability.THREADS, Capability.FLOATINGIPS)
     def test_concurrent_floatingips_get_distinct_addresses(self) -> None:
         """16 threads allocate a floating IP on one external network at once: all succeed, no address twice."""
 
@@ -59,7 +60,7 @@ class L3ConcurrencyTests(L3SuiteBase):
         addresses = {fip.floating_ip_address for fip in outcome.results.values()}
         self.assertEqual(THREADS, len(addresses))
 
-    @requires("threads")
+    @requires(Capability.THREADS)
     def test_concurrent_interfaces_on_one_subnet_yield_exactly_one(self) -> None:
         """16 threads attach one router to one subnet at once: exactly one interface results."""
         router = make_router(self.l3, self.project_a)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from naas.capabilities import Capability
 from naas.exceptions import BadRequest, InUse, IpAddressAlreadyAllocated, NotFound
 from naas.requests import InterfaceRequest
 from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, Router
@@ -55,7 +56,7 @@ class RouterInterfaceTests(L3SuiteBase):
         self.assertEqual({first.id, second.id}, {info.network_id for info in infos})
         self.assertNotEqual(infos[0].port_id, infos[1].port_id)
 
-    @requires("ipv6")
+    @requires(Capability.IPV6)
     def test_interface_on_ipv6_subnet(self) -> None:
         router, setup = self._router_and_network("fd00:10::/64")
         info = self.l3.add_router_interface(self.project_a, router.id, {"subnet_id": setup.subnet(6).id})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from naas.capabilities import Capability
 from naas.exceptions import BadRequest, NotAuthorized, NotFound
 from naas.resources import FloatingIP, Router
 from naas.testing._base import requires
@@ -106,41 +107,41 @@ class L3IsolationTests(L3SuiteBase):
 
     # Floating IPs
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_get_other_projects_floatingip_raises_not_found(self) -> None:
         fip = self._fip_of_a()
         self.assertNotFound("floatingip", fip.id, self.l3.get_floatingip, self.project_b, fip.id)
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_floatingip_list_excludes_other_projects(self) -> None:
         self._fip_of_a()
         self.assertEqual([], self.l3.get_floatingips(self.project_b))
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_delete_other_projects_floatingip_raises_not_found(self) -> None:
         fip = self._fip_of_a()
         self.assertNotFound("floatingip", fip.id, self.l3.delete_floatingip, self.project_b, fip.id)
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_disassociate_other_projects_floatingip_raises_not_found(self) -> None:
         fip = self._fip_of_a()
         self.assertNotFound("floatingip", fip.id, self.l3.disassociate_floatingip, self.project_b, fip.id)
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_associate_other_projects_floatingip_raises_not_found(self) -> None:
         fip = self._fip_of_a()
         routed = make_routed_network(self.core, self.l3, self.project_b, self.public.id)
         port = make_port(self.core, self.project_b, routed.network.id)
         self.assertNotFound("floatingip", fip.id, self.l3.associate_floatingip, self.project_b, fip.id, port.id)
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_associate_with_other_projects_port_raises_not_found(self) -> None:
         routed = make_routed_network(self.core, self.l3, self.project_a, self.public.id)
         port = make_port(self.core, self.project_a, routed.network.id)
         own = self.l3.create_floatingip(self.project_b, {"floating_network_id": self.public.id})
         self.assertNotFound("port", port.id, self.l3.associate_floatingip, self.project_b, own.id, port.id)
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_floatingip_for_other_projects_port_raises_not_found(self) -> None:
         routed = make_routed_network(self.core, self.l3, self.project_a, self.public.id)
         port = make_port(self.core, self.project_a, routed.network.id)
@@ -152,7 +153,7 @@ class L3IsolationTests(L3SuiteBase):
             {"floating_network_id": self.public.id, "port_id": port.id},
         )
 
-    @requires("floatingips")
+    @requires(Capability.FLOATINGIPS)
     def test_isolation_non_admin_cannot_create_floatingip_for_another_project(self) -> None:
         self.assertRefused(
             NotAuthorized,

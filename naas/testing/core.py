@@ -1,22 +1,20 @@
 """The core plugin conformance suite.
 
-A driver author runs it against their plugin by combining it with a TestCase::
+A driver author runs it against their plugin by combining it with a
+``unittest.TestCase``::
 
-    import testtools
+    import unittest
     import naas.testing
 
-    class TestMyCore(naas.testing.CorePluginConformance, testtools.TestCase):
-        supports_ipv6 = False          # skip what the plugin does not declare
-
+    class TestMyCore(naas.testing.CorePluginConformance, unittest.TestCase):
         def make_core_plugin(self):
             return MyCorePlugin(events=naas.EventRegistry())
 
 Every contract method of :class:`naas.plugins.CorePlugin`, every error its
 docstrings name, malformed input, tenant isolation, the one-default rules,
 address and prefix allocation, lifecycle events and concurrent use from many
-threads are covered. Capability flags (``supports_*`` class attributes, listed
-on :class:`CorePluginConformance`) skip groups of tests, with the flag named in
-the skip reason.
+threads are covered. Tests of what the plugin class leaves out of its
+``CAPABILITIES`` (:mod:`naas.capabilities`) are skipped, naming the capability.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from naas.testing._core_concurrency import ConcurrencyTests
 from naas.testing._core_events import EventTests
 from naas.testing._core_ipam import SubnetFromPoolTests
 from naas.testing._core_isolation import IsolationTests
+from naas.testing._core_isolation_matrix import CoreIsolationMatrix
 from naas.testing._core_networks import NetworkTests
 from naas.testing._core_ports import PortTests
 from naas.testing._core_subnetpools import SubnetPoolTests
@@ -41,13 +40,9 @@ class CorePluginConformance(
     SubnetFromPoolTests,
     PortTests,
     IsolationTests,
+    CoreIsolationMatrix,
     EventTests,
     ConcurrencyTests,
     CoreSuiteBase,
 ):
-    """Mix into a ``TestCase`` and define ``make_core_plugin(self)``.
-
-    Capability flags, all True by default: ``supports_ipv6``,
-    ``supports_subnetpools``, ``supports_subnetpool_quotas``,
-    ``supports_events`` and ``supports_threads``.
-    """
+    """Mix into a ``unittest.TestCase`` and define ``make_core_plugin(self)``."""

@@ -14,6 +14,7 @@ from typing import Self
 from oslo_config import cfg
 
 from naas import EventRegistry
+from naas.capabilities import Capability
 from naas.plugins import CorePlugin
 from naas_example_driver import opts
 from naas_example_driver.audit import AuditLog
@@ -24,6 +25,10 @@ __all__ = ["ExampleCorePlugin", "ExampleL3Plugin"]
 
 class ExampleCorePlugin(MemoryCorePlugin):
     """The memory core plugin, keeping the last ``audit_max_records`` changes in :attr:`audit_log`."""
+
+    #: Everything the core contract covers but shared storage: each instance builds its own memory
+    #: storage (the constructor takes none to share), so two instances never see each other's resources.
+    CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SHARED_STORAGE}
 
     def __init__(
         self, events: EventRegistry | None = None, *, audit_max_records: int | None = opts.DEFAULT_AUDIT_MAX_RECORDS
