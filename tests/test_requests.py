@@ -41,6 +41,7 @@ from naas.resources import FixedIP
 NETWORK_ID = "5b5e2b4c-4f1a-4f3b-9a53-0c2d1e6f7a80"
 SUBNET_ID = "0f6c3a52-9b1e-4d7e-8c3f-2a1b0c9d8e7f"
 PORT_ID = "c0ffee00-1111-4222-8333-444455556666"
+BOOLEAN = "must be a boolean (true/false, yes/no, on/off, 1/0), not "
 
 
 def bad_request(build: Callable[[], object]) -> BadRequest:
@@ -67,6 +68,13 @@ def assert_bad_request(error: BadRequest, resource: str, attribute: str, reason:
         (requests.to_bool, "true", True),
         (requests.to_bool, "False", False),
         (requests.to_bool, "TRUE", True),
+        (requests.to_bool, "yes", True),
+        (requests.to_bool, " On ", True),
+        (requests.to_bool, 1, True),
+        (requests.to_bool, "1", True),
+        (requests.to_bool, 0, False),
+        (requests.to_bool, "off", False),
+        (requests.to_bool, "n", False),
         (requests.to_id, NETWORK_ID, NETWORK_ID),
         (requests.to_id, NETWORK_ID.upper(), NETWORK_ID),
         (requests.to_id, NETWORK_ID.replace("-", ""), NETWORK_ID),
@@ -97,14 +105,16 @@ def test_converter_accepts(convert: Callable[[Any], Any], value: Any, expected: 
         (requests.to_name, 42, "must be a string"),
         (requests.to_name, None, "must be a string"),
         (requests.to_name, "x" * 256, "is 256 characters long, the limit is 255"),
-        (requests.to_bool, "yes", "must be a boolean, not 'yes'"),
-        (requests.to_bool, 1, "must be a boolean, not 1"),
-        (requests.to_bool, None, "must be a boolean, not None"),
+        (requests.to_bool, "maybe", "must be a boolean (true/false, yes/no, on/off, 1/0), not 'maybe'"),
+        (requests.to_bool, 2, "must be a boolean (true/false, yes/no, on/off, 1/0), not 2"),
+        (requests.to_bool, 1.0, "must be a boolean (true/false, yes/no, on/off, 1/0), not 1.0"),
+        (requests.to_bool, [True], "must be a boolean (true/false, yes/no, on/off, 1/0), not [True]"),
+        (requests.to_bool, None, "must be a boolean (true/false, yes/no, on/off, 1/0), not None"),
         (requests.to_id, 42, "must be a UUID string, not 42"),
         (requests.to_id, "not-a-uuid", "'not-a-uuid' is not a UUID"),
         (requests.to_id, "", "'' is not a UUID"),
         (requests.to_project_id, "", "must be a non-empty string of at most 255 characters"),
-        (requests.to_project_id, "p" * 256, "must be a non-empty string of at most 255 characters"),
+        (requests.to_project_id, "p" * 256, "is 256 characters long, the limit is 255"),
         (requests.to_project_id, 7, "must be a non-empty string of at most 255 characters"),
         (requests.to_int_between(68, 65535), 67, "67 is out of range 68..65535"),
         (requests.to_int_between(68, 65535), 65536, "65536 is out of range 68..65535"),
@@ -251,8 +261,8 @@ def test_to_prefixes() -> None:
     ("request_class", "body", "resource", "attribute", "reason"),
     [
         (NetworkCreate, {"name": 7}, "network", "name", "must be a string"),
-        (NetworkCreate, {"admin_state_up": "on"}, "network", "admin_state_up", "must be a boolean, not 'on'"),
-        (NetworkCreate, {"router:external": "maybe"}, "network", "router:external", "must be a boolean, not 'maybe'"),
+        (NetworkCreate, {"admin_state_up": "of"}, "network", "admin_state_up", f"{BOOLEAN}'of'"),
+        (NetworkCreate, {"router:external": "maybe"}, "network", "router:external", f"{BOOLEAN}'maybe'"),
         (NetworkCreate, {"mtu": 9001.5}, "network", "mtu", "must be an integer, not 9001.5"),
         (NetworkCreate, {"mtu": 67}, "network", "mtu", "67 is out of range 68..65535"),
         (
@@ -343,9 +353,9 @@ def test_a_malformed_value_is_a_bad_request_naming_the_wire_attribute(
 
 
 def test_constructing_a_request_directly_validates_too() -> None:
-    error = bad_request(lambda: NetworkCreate(router_external="yes"))  # type: ignore[arg-type]
+    error = bad_request(lambda: NetworkCreate(router_external="yeah"))  # type: ignore[arg-type]
 
-    assert_bad_request(error, "network", "router:external", "must be a boolean, not 'yes'")
+    assert_bad_request(error, "network", "router:external", f"{BOOLEAN}'yeah'")
     assert error.__cause__ is None
 
 
