@@ -21,11 +21,11 @@ __all__ = [
     "DEVICE_OWNER_FLOATINGIP",
     "DEVICE_OWNER_ROUTER_GATEWAY",
     "DEVICE_OWNER_ROUTER_INTERFACE",
+    "MAX_FILTER_TEXT_LENGTH",
+    "MAX_FILTER_VALUES",
     "ExternalGatewayInfo",
     "FixedIP",
     "FloatingIP",
-    "MAX_FILTER_TEXT_LENGTH",
-    "MAX_FILTER_VALUES",
     "Network",
     "Port",
     "Resource",
@@ -289,8 +289,9 @@ def _filter_value_problem(value: Any, integer: bool) -> str | None:
     if reason is not None:
         return f"a value {reason}"
     if integer:
-        digits = value[1:] if value.startswith("-") else value
-        if not (digits.isascii() and digits.isdigit()) or not -_FILTER_INTEGER_BOUND <= int(value) < _FILTER_INTEGER_BOUND:
+        digits = value.removeprefix("-")
+        decimal = digits.isascii() and digits.isdigit()
+        if not decimal or not -_FILTER_INTEGER_BOUND <= int(value) < _FILTER_INTEGER_BOUND:
             return f"{value!r} is not a 64-bit integer"
     return None
 
