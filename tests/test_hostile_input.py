@@ -2,9 +2,11 @@
 
 Every case asserts the error class, the attribute it names, and that nothing was stored: an admin listing
 of every resource is the same before and after. Request parsing is shared by every plugin, so those cases
-run over the memory plugin and the sql plugin on SQLite; the checks a plugin makes at its own boundary
-(ids, filters, admin-only device owners and floating IP addresses, a requested id) run over sql, the
-plugin that calls the validators today.
+run over the memory plugin and the sql plugin on SQLite (``world``), and the ones that crashed a database
+driver (NUL, lone surrogates, non-finite numbers, over-long project ids) also on PostgreSQL and MariaDB
+(``any_world``, skipped where the server does not answer). The checks a plugin makes at its own boundary
+(ids, filters, admin-only device owners and floating IP addresses, a requested id) run over the sql plugin
+on every database (``sql_world``): it is the plugin that calls those validators today.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from naas.requests import MAX_ALLOCATION_POOLS, MAX_FIXED_IPS_PER_PORT, MAX_SUBN
 from naas.resources import MAX_FILTER_VALUES
 from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
 from naas_plugins.sql import SqlCorePlugin, SqlL3Plugin
+from naas_plugins.sql.testing import BackendDatabase
 
 ADMIN = admin_context()
 TENANT = RequestContext("tenant")
@@ -81,42 +84,65 @@ class World:
         return error.reason
 
 
-def _memory() -> World:
-    core = MemoryCorePlugin()
-    return World(core, MemoryL3Plugin(core))
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, BackendDatabase]]:
+    """One migrated database per server backend, started when a test first asks for it."""
+    started: dict[str, BackendDatabase] = {}
+    yield started
+    for database in started.values():
+        database.stop()
 
 
-@pytest.fixture(params=["memory", "sql"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
-    """Each plugin that shares the path under test."""
-    if request.param == "memory":
-        yield _memory()
+def _make_world(backend: str, tmp_path: Path, servers: dict[str, BackendDatabase]) -> Iterator[World]:
+    if backend == "memory":
+        memory_core = MemoryCorePlugin()
+        yield World(memory_core, MemoryL3Plugin(memory_core))
         return
-    core = SqlCorePlugin(f"sqlite:///{tmp_path / 'naas.sqlite'}")
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'naas.sqlite'}"
+    else:
+        if backend not in servers:
+            database = BackendDatabase(backend)
+            database.start()  # skips (or fails, if required) when the server does not answer
+            servers[backend] = database
+        url = servers[backend].fresh_url()
+    core = SqlCorePlugin(url)
     try:
         yield World(core, SqlL3Plugin(core))
     finally:
         core.close()
 
 
-@pytest.fixture
-def sql_world(tmp_path: Path) -> Iterator[World]:
-    """The sql plugin on SQLite, which calls the boundary validators (ids, filters, admin-only values)."""
-    core = SqlCorePlugin(f"sqlite:///{tmp_path / 'naas.sqlite'}")
-    try:
-        yield World(core, SqlL3Plugin(core))
-    finally:
-        core.close()
+@pytest.fixture(params=["memory", "sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path: Path, servers: dict[str, BackendDatabase]) -> Iterator[World]:
+    """Each plugin that shares the path under test (request parsing)."""
+    yield from _make_world(request.param, tmp_path, servers)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql", "mysql"])
+def any_world(request: pytest.FixtureRequest, tmp_path: Path, servers: dict[str, BackendDatabase]) -> Iterator[World]:
+    """As ``world``, and the sql plugin on the servers whose drivers the input used to crash."""
+    yield from _make_world(request.param, tmp_path, servers)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def sql_world(request: pytest.FixtureRequest, tmp_path: Path, servers: dict[str, BackendDatabase]) -> Iterator[World]:
+    """The sql plugin, which calls the boundary validators (ids, filters, admin-only values), on every database."""
+    yield from _make_world(request.param, tmp_path, servers)
 
 
 # Finding 4: no limit on fixed_ips per port
 
 
-def test_finding_4_a_port_asking_for_more_fixed_ips_than_the_limit_is_refused(world: World) -> None:
-    entries = [{"subnet_id": world.subnet.id}] * 50_000
+def test_finding_4_a_port_asking_for_more_fixed_ips_than_the_limit_is_refused(any_world: World) -> None:
+    entries = [{"subnet_id": any_world.subnet.id}] * 50_000
 
-    reason = world.bad_request(
-        "port", "fixed_ips", world.core.create_port, TENANT, {"network_id": world.network.id, "fixed_ips": entries}
+    reason = any_world.bad_request(
+        "port",
+        "fixed_ips",
+        any_world.core.create_port,
+        TENANT,
+        {"network_id": any_world.network.id, "fixed_ips": entries},
     )
 
     assert str(MAX_FIXED_IPS_PER_PORT) in reason
@@ -137,17 +163,17 @@ def test_finding_4_a_port_update_is_bounded_too(world: World) -> None:
     world.bad_request("port", "fixed_ips", world.core.update_port, TENANT, port.id, {"fixed_ips": entries})
 
 
-def test_finding_12_a_pool_with_more_prefixes_than_the_limit_is_refused(world: World) -> None:
+def test_finding_12_a_pool_with_more_prefixes_than_the_limit_is_refused(any_world: World) -> None:
     prefixes = [f"10.{i // 256}.{i % 256}.0/24" for i in range(0, 2 * (MAX_SUBNETPOOL_PREFIXES + 1), 2)]
 
-    world.bad_request("subnetpool", "prefixes", world.core.create_subnetpool, TENANT, {"prefixes": prefixes})
+    any_world.bad_request("subnetpool", "prefixes", any_world.core.create_subnetpool, TENANT, {"prefixes": prefixes})
 
 
-def test_finding_12_a_subnet_with_more_allocation_pools_than_the_limit_is_refused(world: World) -> None:
+def test_finding_12_a_subnet_with_more_allocation_pools_than_the_limit_is_refused(any_world: World) -> None:
     pools = [{"start": f"10.1.{i}.1", "end": f"10.1.{i}.2"} for i in range(MAX_ALLOCATION_POOLS + 1)]
-    body = {"network_id": world.network.id, "cidr": "10.1.0.0/16", "allocation_pools": pools}
+    body = {"network_id": any_world.network.id, "cidr": "10.1.0.0/16", "allocation_pools": pools}
 
-    world.bad_request("subnet", "allocation_pools", world.core.create_subnet, TENANT, body)
+    any_world.bad_request("subnet", "allocation_pools", any_world.core.create_subnet, TENANT, body)
 
 
 def test_finding_12_an_update_with_too_many_allocation_pools_is_refused(world: World) -> None:
@@ -167,14 +193,14 @@ def test_finding_12_an_update_with_too_many_allocation_pools_is_refused(world: W
     [("network", "mtu"), ("subnetpool", "default_prefixlen"), ("subnetpool", "default_quota")],
 )
 def test_finding_9_a_non_finite_number_is_a_bad_request_on_its_attribute(
-    world: World, number: str, call: str, attribute: str
+    any_world: World, number: str, call: str, attribute: str
 ) -> None:
     body = json.loads(f'{{"{attribute}": {number}}}')
     if call == "network":
-        world.bad_request("network", attribute, world.core.create_network, TENANT, body)
+        any_world.bad_request("network", attribute, any_world.core.create_network, TENANT, body)
     else:
         body["prefixes"] = ["192.168.0.0/16"]
-        world.bad_request("subnetpool", attribute, world.core.create_subnetpool, TENANT, body)
+        any_world.bad_request("subnetpool", attribute, any_world.core.create_subnetpool, TENANT, body)
 
 
 @pytest.mark.parametrize("number", ["1e400", "Infinity", "1e30"])
@@ -193,17 +219,17 @@ def test_finding_9_a_boolean_where_an_integer_is_expected_is_refused(world: Worl
 
 
 @pytest.mark.parametrize("text", UNSAFE_TEXTS.values(), ids=UNSAFE_TEXTS.keys())
-def test_finding_10_unsafe_text_in_a_name_is_refused(world: World, text: str) -> None:
-    reason = world.bad_request("network", "name", world.core.create_network, TENANT, {"name": text})
+def test_finding_10_unsafe_text_in_a_name_is_refused(any_world: World, text: str) -> None:
+    reason = any_world.bad_request("network", "name", any_world.core.create_network, TENANT, {"name": text})
 
     assert reason.startswith("holds ")
 
 
 @pytest.mark.parametrize("text", UNSAFE_TEXTS.values(), ids=UNSAFE_TEXTS.keys())
-def test_finding_10_unsafe_text_in_a_port_device_id_or_owner_is_refused(world: World, text: str) -> None:
+def test_finding_10_unsafe_text_in_a_port_device_id_or_owner_is_refused(any_world: World, text: str) -> None:
     for attribute in ("device_id", "device_owner", "name"):
-        world.bad_request(
-            "port", attribute, world.core.create_port, TENANT, {"network_id": world.network.id, attribute: text}
+        any_world.bad_request(
+            "port", attribute, any_world.core.create_port, TENANT, {"network_id": any_world.network.id, attribute: text}
         )
 
 
@@ -214,13 +240,13 @@ def test_finding_10_unsafe_text_in_a_rename_is_refused(world: World, text: str) 
 
 
 @pytest.mark.parametrize("text", UNSAFE_TEXTS.values(), ids=UNSAFE_TEXTS.keys())
-def test_finding_12_unsafe_text_in_a_project_id_is_refused(world: World, text: str) -> None:
-    world.bad_request("network", "project_id", world.core.create_network, ADMIN, {"project_id": text})
+def test_finding_12_unsafe_text_in_a_project_id_is_refused(any_world: World, text: str) -> None:
+    any_world.bad_request("network", "project_id", any_world.core.create_network, ADMIN, {"project_id": text})
 
 
 @pytest.mark.parametrize("project_id", ["p" * 256, ["p"], 7, ""])
-def test_finding_12_an_over_long_or_non_string_project_id_is_refused(world: World, project_id: Any) -> None:
-    world.bad_request("network", "project_id", world.core.create_network, ADMIN, {"project_id": project_id})
+def test_finding_12_an_over_long_or_non_string_project_id_is_refused(any_world: World, project_id: Any) -> None:
+    any_world.bad_request("network", "project_id", any_world.core.create_network, ADMIN, {"project_id": project_id})
 
 
 @pytest.mark.parametrize("project_id", ["p" * 256, "a\x00b", "\ud800"])
@@ -294,11 +320,11 @@ def test_finding_19_filters_that_are_not_a_mapping_are_a_bad_request(sql_world: 
     ],
 )
 def test_finding_10_malformed_filter_values_are_a_bad_request_naming_the_key(
-    world: World, filters: dict[str, Any], reason_start: str
+    any_world: World, filters: dict[str, Any], reason_start: str
 ) -> None:
     (key,) = filters
 
-    reason = world.bad_request("network", key, world.core.get_networks, TENANT, filters)
+    reason = any_world.bad_request("network", key, any_world.core.get_networks, TENANT, filters)
 
     assert reason.startswith(reason_start)
 
@@ -429,9 +455,7 @@ def test_finding_15_a_taken_cidr_inside_the_pool_is_still_a_conflict(sql_world: 
 def test_finding_3_a_tenant_cannot_pick_its_router_gateway_address(world: World) -> None:
     gateway = {"network_id": world.public.id, "external_fixed_ips": [{"ip_address": "203.0.113.254"}]}
 
-    error = world.refused(
-        exceptions.NotAuthorized, world.l3.create_router, TENANT, {"external_gateway_info": gateway}
-    )
+    error = world.refused(exceptions.NotAuthorized, world.l3.create_router, TENANT, {"external_gateway_info": gateway})
 
     assert "external_gateway_info.external_fixed_ips" in str(error)
 
