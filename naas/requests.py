@@ -163,7 +163,7 @@ def to_int_between(low: int, high: int) -> Callable[[Any], int]:
         if isinstance(value, float) and value != number:
             raise ValueError(f"must be an integer, not {_shown(value)}")
         if not low <= number <= high:
-            raise ValueError(f"{number} is out of range {low}..{high}")
+            raise ValueError(f"{_shown(number)} is out of range {low}..{high}")
         return number
 
     return convert
