@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from naas import exceptions
+from naas import AutoAllocator, exceptions
 from naas.context import RequestContext, admin_context
 from naas.plugins.core import CorePlugin
 from naas.plugins.l3 import L3Plugin
@@ -578,3 +578,26 @@ def test_an_id_already_in_use_is_a_conflict_naming_it(sql_world: World) -> None:
 def test_a_malformed_requested_id_is_a_bad_request(world: World, value: Any) -> None:
     world.bad_request("network", "id", world.core.create_network, TENANT, {"id": value})
     world.bad_request("router", "id", world.l3.create_router, TENANT, {"id": value})
+
+
+# Findings 12, 15 and 19 at get-me-a-network's boundary
+
+
+@pytest.mark.parametrize(
+    ("project_id", "fields", "attribute"),
+    [
+        ("p" * 256, None, "project_id"),
+        (["x"], None, "project_id"),
+        ("a\x00b", None, "project_id"),
+        (7, None, "project_id"),
+        ("tenant", "dry-run", "fields"),
+        ("tenant", [["dry-run"]], "fields"),
+    ],
+)
+def test_finding_12_get_me_a_network_refuses_a_malformed_project_or_fields(
+    any_world: World, project_id: Any, fields: Any, attribute: str
+) -> None:
+    allocator = AutoAllocator(any_world.core, any_world.l3)
+
+    any_world.bad_request("auto_allocate", attribute, allocator.get_auto_allocated_topology, ADMIN, project_id, fields)
+    any_world.bad_request("auto_allocate", "project_id", allocator.delete_auto_allocated_topology, ADMIN, ["x"])

@@ -35,7 +35,15 @@ from naas.exceptions import (
     SubnetPoolExhausted,
     SubnetPoolQuotaExceeded,
 )
-from naas.requests import GatewayRequest, InterfaceRequest, NetworkCreate, RouterCreate, SubnetCreate
+from naas.requests import (
+    GatewayRequest,
+    InterfaceRequest,
+    NetworkCreate,
+    RouterCreate,
+    SubnetCreate,
+    parse_fields,
+    parse_project_id,
+)
 from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, Network, Router, SubnetPool
 
 if TYPE_CHECKING:
@@ -130,7 +138,7 @@ class AutoAllocatedTopologyMixin:
         ``reasons`` name each), or the unexpected error itself after cleaning up.
         """
         project_id = self._validate_project(context, project_id)
-        fields = list(fields or [])
+        fields = parse_fields("auto_allocate", fields)
         if DRY_RUN in fields:
             self._check_requirements(context, project_id)
             return {"id": "dry-run=pass", "project_id": project_id}
@@ -192,6 +200,7 @@ class AutoAllocatedTopologyMixin:
         # Clients that pass no project build ".../None".
         if project_id is None or project_id == "None":
             return context.project_id
+        project_id = parse_project_id("auto_allocate", project_id)
         if not context.is_admin and project_id != context.project_id:
             raise NotAuthorized()
         return project_id
