@@ -21,8 +21,10 @@ class RequestContext:
 
     ``project_id`` is the caller's project; ``is_admin`` lets the caller see and
     change every project's resources and set admin-only attributes
-    (``router:external``, ``shared``, ``is_default``). ``request_id`` ties log lines
-    of one request together.
+    (``router:external``, ``shared``, ``is_default``, a ``network:`` device owner,
+    a gateway's ``enable_snat`` and ``external_fixed_ips``, a floating IP's address:
+    see :func:`naas.requests.attribute`). ``request_id`` ties log lines of one
+    request together.
 
     Raises :class:`~naas.exceptions.BadRequest` on ``project_id`` unless it is a
     non-empty string of at most 255 printable characters (it is stored with
