@@ -1,12 +1,11 @@
 """The bad-input findings of the 2026-12-01 adversarial test, each replayed as the attack it was.
 
 Every case asserts the error class, the attribute it names, and that nothing was stored: an admin listing
-of every resource is the same before and after. Request parsing is shared by every plugin, so those cases
-run over the memory plugin and the sql plugin on SQLite (``world``), and the ones that crashed a database
-driver (NUL, lone surrogates, non-finite numbers, over-long project ids) also on PostgreSQL and MariaDB
-(``any_world``, skipped where the server does not answer). The checks a plugin makes at its own boundary
-(ids, filters, admin-only device owners and floating IP addresses, a requested id) run over the sql plugin
-on every database (``sql_world``): it is the plugin that calls those validators today.
+of every resource is the same before and after. Request parsing and the rules' boundary checks (ids,
+filters, admin-only values, a requested id) are shared by every bundled plugin, so each case runs over the
+memory plugin and the sql plugin on SQLite (``world``); the ones that crashed a database driver or reach
+the storage (NUL, lone surrogates, non-finite numbers, over-long project ids, ids, filters, requested ids)
+also on PostgreSQL and MariaDB (``any_world``, skipped where the server does not answer).
 """
 
 from __future__ import annotations
@@ -122,12 +121,6 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, servers: dict[str, Bac
 @pytest.fixture(params=["memory", "sqlite", "postgresql", "mysql"])
 def any_world(request: pytest.FixtureRequest, tmp_path: Path, servers: dict[str, BackendDatabase]) -> Iterator[World]:
     """As ``world``, and the sql plugin on the servers whose drivers the input used to crash."""
-    yield from _make_world(request.param, tmp_path, servers)
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def sql_world(request: pytest.FixtureRequest, tmp_path: Path, servers: dict[str, BackendDatabase]) -> Iterator[World]:
-    """The sql plugin, which calls the boundary validators (ids, filters, admin-only values), on every database."""
     yield from _make_world(request.param, tmp_path, servers)
 
 
@@ -272,37 +265,37 @@ def test_an_unknown_attribute_with_an_escape_in_its_name_is_named_escaped(world:
 
 
 @pytest.mark.parametrize("value", [[str(uuid.uuid4())], 12, None, {"id": "x"}, "x\x00", "\ud800", "i" * 256])
-def test_finding_19_an_id_of_the_wrong_type_or_unusable_text_is_a_bad_request(sql_world: World, value: Any) -> None:
+def test_finding_19_an_id_of_the_wrong_type_or_unusable_text_is_a_bad_request(any_world: World, value: Any) -> None:
     for resource, call in (
-        ("network", sql_world.core.get_network),
-        ("subnet", sql_world.core.get_subnet),
-        ("subnetpool", sql_world.core.get_subnetpool),
-        ("port", sql_world.core.get_port),
-        ("router", sql_world.l3.get_router),
-        ("floatingip", sql_world.l3.get_floatingip),
-        ("network", sql_world.core.delete_network),
-        ("router", sql_world.l3.delete_router),
+        ("network", any_world.core.get_network),
+        ("subnet", any_world.core.get_subnet),
+        ("subnetpool", any_world.core.get_subnetpool),
+        ("port", any_world.core.get_port),
+        ("router", any_world.l3.get_router),
+        ("floatingip", any_world.l3.get_floatingip),
+        ("network", any_world.core.delete_network),
+        ("router", any_world.l3.delete_router),
     ):
-        sql_world.bad_request(resource, "id", call, TENANT, value)
-    sql_world.bad_request("network", "id", sql_world.core.update_network, TENANT, value, {"name": "x"})
+        any_world.bad_request(resource, "id", call, TENANT, value)
+    any_world.bad_request("network", "id", any_world.core.update_network, TENANT, value, {"name": "x"})
 
 
 @pytest.mark.parametrize("value", ["nope", str(uuid.uuid4()), "A" * 36])
-def test_an_unknown_id_is_not_found(sql_world: World, value: str) -> None:
-    error = sql_world.refused(exceptions.NotFound, sql_world.core.get_network, TENANT, value)
+def test_an_unknown_id_is_not_found(any_world: World, value: str) -> None:
+    error = any_world.refused(exceptions.NotFound, any_world.core.get_network, TENANT, value)
 
     assert isinstance(error, exceptions.NotFound)
     assert (error.resource, error.resource_id) == ("network", value)
 
 
-def test_an_id_in_another_spelling_is_not_found(sql_world: World) -> None:
-    sql_world.refused(exceptions.NotFound, sql_world.core.get_network, TENANT, sql_world.network.id.upper())
+def test_an_id_in_another_spelling_is_not_found(any_world: World) -> None:
+    any_world.refused(exceptions.NotFound, any_world.core.get_network, TENANT, any_world.network.id.upper())
 
 
 @pytest.mark.parametrize("filters", [[("name", "x")], "name=x", 7])
-def test_finding_19_filters_that_are_not_a_mapping_are_a_bad_request(sql_world: World, filters: Any) -> None:
-    for resource, call in (("network", sql_world.core.get_networks), ("router", sql_world.l3.get_routers)):
-        sql_world.bad_request(resource, "filters", call, TENANT, filters)
+def test_finding_19_filters_that_are_not_a_mapping_are_a_bad_request(any_world: World, filters: Any) -> None:
+    for resource, call in (("network", any_world.core.get_networks), ("router", any_world.l3.get_routers)):
+        any_world.bad_request(resource, "filters", call, TENANT, filters)
 
 
 @pytest.mark.parametrize(
@@ -373,12 +366,12 @@ def test_finding_14_link_local_is_allowed_without_dhcp(world: World) -> None:
     assert str(subnet.cidr) == "169.254.0.0/24"
 
 
-def test_finding_14_dhcp_cannot_be_turned_on_for_a_link_local_subnet(sql_world: World) -> None:
-    subnet = sql_world.core.create_subnet(
-        TENANT, {"network_id": sql_world.network.id, "cidr": "fe80::/64", "enable_dhcp": False}
+def test_finding_14_dhcp_cannot_be_turned_on_for_a_link_local_subnet(any_world: World) -> None:
+    subnet = any_world.core.create_subnet(
+        TENANT, {"network_id": any_world.network.id, "cidr": "fe80::/64", "enable_dhcp": False}
     )
 
-    sql_world.bad_request("subnet", "enable_dhcp", sql_world.core.update_subnet, TENANT, subnet.id, {"enable_dhcp": 1})
+    any_world.bad_request("subnet", "enable_dhcp", any_world.core.update_subnet, TENANT, subnet.id, {"enable_dhcp": 1})
 
 
 @pytest.mark.parametrize("prefix", ["::/0", "0.0.0.0/0", "127.0.0.0/16", "ff00::/12", "169.254.0.0/16"])
@@ -423,30 +416,30 @@ def test_finding_15_a_pool_default_that_one_prefix_can_hold_is_accepted(world: W
     assert pool.default_prefixlen == 16
 
 
-def test_finding_15_a_pool_default_cannot_be_updated_past_every_prefix(sql_world: World) -> None:
-    pool = sql_world.core.create_subnetpool(TENANT, {"prefixes": ["10.9.0.0/16"], "default_prefixlen": 24})
+def test_finding_15_a_pool_default_cannot_be_updated_past_every_prefix(any_world: World) -> None:
+    pool = any_world.core.create_subnetpool(TENANT, {"prefixes": ["10.9.0.0/16"], "default_prefixlen": 24})
 
-    sql_world.bad_request(
-        "subnetpool", "default_prefixlen", sql_world.core.update_subnetpool, TENANT, pool.id, {"default_prefixlen": 8}
+    any_world.bad_request(
+        "subnetpool", "default_prefixlen", any_world.core.update_subnetpool, TENANT, pool.id, {"default_prefixlen": 8}
     )
 
 
-def test_finding_15_a_cidr_outside_the_pool_is_a_bad_request_on_cidr(sql_world: World) -> None:
-    other = sql_world.core.create_network(TENANT, {"name": "other"})
-    body = {"network_id": other.id, "subnetpool_id": sql_world.pool.id, "cidr": "192.168.7.0/24"}
+def test_finding_15_a_cidr_outside_the_pool_is_a_bad_request_on_cidr(any_world: World) -> None:
+    other = any_world.core.create_network(TENANT, {"name": "other"})
+    body = {"network_id": other.id, "subnetpool_id": any_world.pool.id, "cidr": "192.168.7.0/24"}
 
-    reason = sql_world.bad_request("subnet", "cidr", sql_world.core.create_subnet, TENANT, body)
+    reason = any_world.bad_request("subnet", "cidr", any_world.core.create_subnet, TENANT, body)
 
-    assert reason == f"192.168.7.0/24 is outside the prefixes of subnet pool {sql_world.pool.id} (172.16.0.0/16)"
+    assert reason == f"192.168.7.0/24 is outside the prefixes of subnet pool {any_world.pool.id} (172.16.0.0/16)"
 
 
-def test_finding_15_a_taken_cidr_inside_the_pool_is_still_a_conflict(sql_world: World) -> None:
-    first = sql_world.core.create_network(TENANT, {"name": "first"})
-    second = sql_world.core.create_network(TENANT, {"name": "second"})
-    body = {"subnetpool_id": sql_world.pool.id, "cidr": "172.16.3.0/24"}
-    sql_world.core.create_subnet(TENANT, {"network_id": first.id, **body})
+def test_finding_15_a_taken_cidr_inside_the_pool_is_still_a_conflict(any_world: World) -> None:
+    first = any_world.core.create_network(TENANT, {"name": "first"})
+    second = any_world.core.create_network(TENANT, {"name": "second"})
+    body = {"subnetpool_id": any_world.pool.id, "cidr": "172.16.3.0/24"}
+    any_world.core.create_subnet(TENANT, {"network_id": first.id, **body})
 
-    sql_world.refused(exceptions.Conflict, sql_world.core.create_subnet, TENANT, {"network_id": second.id, **body})
+    any_world.refused(exceptions.Conflict, any_world.core.create_subnet, TENANT, {"network_id": second.id, **body})
 
 
 # Finding 3 (admin-only part) and finding 2 (device owners)
@@ -486,40 +479,40 @@ def test_finding_3_an_admin_may_set_the_gateway_attributes(world: World) -> None
     assert str(router.external_gateway_info.external_fixed_ips[0].ip_address) == "203.0.113.254"
 
 
-def test_finding_3_a_tenant_cannot_pick_its_floating_ip_address(sql_world: World) -> None:
-    body = {"floating_network_id": sql_world.public.id, "floating_ip_address": "203.0.113.1"}
+def test_finding_3_a_tenant_cannot_pick_its_floating_ip_address(any_world: World) -> None:
+    body = {"floating_network_id": any_world.public.id, "floating_ip_address": "203.0.113.1"}
 
-    error = sql_world.refused(exceptions.NotAuthorized, sql_world.l3.create_floatingip, TENANT, body)
+    error = any_world.refused(exceptions.NotAuthorized, any_world.l3.create_floatingip, TENANT, body)
 
     assert "floating_ip_address" in str(error)
-    assert str(sql_world.l3.create_floatingip(ADMIN, body).floating_ip_address) == "203.0.113.1"
+    assert str(any_world.l3.create_floatingip(ADMIN, body).floating_ip_address) == "203.0.113.1"
 
 
 @pytest.mark.parametrize("owner", ["network:router_interface", "network:router_gateway", "network:dhcp"])
-def test_finding_2_a_tenant_cannot_give_its_port_a_network_device_owner(sql_world: World, owner: str) -> None:
-    port = sql_world.core.create_port(TENANT, {"network_id": sql_world.network.id})
+def test_finding_2_a_tenant_cannot_give_its_port_a_network_device_owner(any_world: World, owner: str) -> None:
+    port = any_world.core.create_port(TENANT, {"network_id": any_world.network.id})
 
-    sql_world.refused(
+    any_world.refused(
         exceptions.NotAuthorized,
-        sql_world.core.create_port,
+        any_world.core.create_port,
         TENANT,
-        {"network_id": sql_world.network.id, "device_owner": owner, "device_id": str(uuid.uuid4())},
+        {"network_id": any_world.network.id, "device_owner": owner, "device_id": str(uuid.uuid4())},
     )
-    sql_world.refused(exceptions.NotAuthorized, sql_world.core.update_port, TENANT, port.id, {"device_owner": owner})
+    any_world.refused(exceptions.NotAuthorized, any_world.core.update_port, TENANT, port.id, {"device_owner": owner})
 
 
-def test_finding_2_naas_itself_still_makes_router_ports_for_a_tenant(sql_world: World) -> None:
-    router = sql_world.l3.create_router(TENANT, {"external_gateway_info": {"network_id": sql_world.public.id}})
+def test_finding_2_naas_itself_still_makes_router_ports_for_a_tenant(any_world: World) -> None:
+    router = any_world.l3.create_router(TENANT, {"external_gateway_info": {"network_id": any_world.public.id}})
 
-    sql_world.l3.add_router_interface(TENANT, router.id, {"subnet_id": sql_world.subnet.id})
+    any_world.l3.add_router_interface(TENANT, router.id, {"subnet_id": any_world.subnet.id})
 
-    owners = sorted(port.device_owner for port in sql_world.core.get_ports(ADMIN, {"device_id": router.id}))
+    owners = sorted(port.device_owner for port in any_world.core.get_ports(ADMIN, {"device_id": router.id}))
     assert owners == ["network:router_gateway", "network:router_interface"]
 
 
-def test_finding_2_an_admin_may_set_a_network_device_owner(sql_world: World) -> None:
-    port = sql_world.core.create_port(
-        ADMIN, {"network_id": sql_world.network.id, "device_owner": "network:dhcp", "project_id": "tenant"}
+def test_finding_2_an_admin_may_set_a_network_device_owner(any_world: World) -> None:
+    port = any_world.core.create_port(
+        ADMIN, {"network_id": any_world.network.id, "device_owner": "network:dhcp", "project_id": "tenant"}
     )
 
     assert port.device_owner == "network:dhcp"
@@ -543,34 +536,34 @@ def test_booleans_refuse_anything_else(world: World, spelling: Any) -> None:
 # A caller-chosen id (for get-me-a-network to record before it creates)
 
 
-def test_a_network_and_a_router_get_the_id_asked_for(sql_world: World) -> None:
+def test_a_network_and_a_router_get_the_id_asked_for(any_world: World) -> None:
     network_id, router_id = str(uuid.uuid4()), str(uuid.uuid4())
 
-    network = sql_world.core.create_network(TENANT, {"id": network_id, "name": "chosen"})
-    router = sql_world.l3.create_router(
-        TENANT, {"id": router_id, "external_gateway_info": {"network_id": sql_world.public.id}}
+    network = any_world.core.create_network(TENANT, {"id": network_id, "name": "chosen"})
+    router = any_world.l3.create_router(
+        TENANT, {"id": router_id, "external_gateway_info": {"network_id": any_world.public.id}}
     )
 
     assert (network.id, router.id) == (network_id, router_id)
-    assert sql_world.core.get_network(TENANT, network_id) == network
-    assert sql_world.l3.get_router(TENANT, router_id) == router
+    assert any_world.core.get_network(TENANT, network_id) == network
+    assert any_world.l3.get_router(TENANT, router_id) == router
 
 
-def test_an_id_already_in_use_is_a_conflict_naming_it(sql_world: World) -> None:
-    router = sql_world.l3.create_router(ADMIN, {"name": "theirs", "project_id": "other"})
+def test_an_id_already_in_use_is_a_conflict_naming_it(any_world: World) -> None:
+    router = any_world.l3.create_router(ADMIN, {"name": "theirs", "project_id": "other"})
 
-    network_error = sql_world.refused(
-        exceptions.Conflict, sql_world.core.create_network, TENANT, {"id": sql_world.public.id}
+    network_error = any_world.refused(
+        exceptions.Conflict, any_world.core.create_network, TENANT, {"id": any_world.public.id}
     )
-    router_error = sql_world.refused(
+    router_error = any_world.refused(
         exceptions.Conflict,
-        sql_world.l3.create_router,
+        any_world.l3.create_router,
         TENANT,
-        {"id": router.id, "external_gateway_info": {"network_id": sql_world.public.id}},
+        {"id": router.id, "external_gateway_info": {"network_id": any_world.public.id}},
     )
 
     assert isinstance(network_error, exceptions.Conflict) and isinstance(router_error, exceptions.Conflict)
-    assert (network_error.resource, network_error.resource_id) == ("network", sql_world.public.id)
+    assert (network_error.resource, network_error.resource_id) == ("network", any_world.public.id)
     assert (router_error.resource, router_error.resource_id) == ("router", router.id)
 
 
