@@ -110,11 +110,13 @@ from naas_plugins.sql._rows import (
     PORT_LISTER,
     PORTS,
     SUBNET_LISTER,
+    SUBNET_NETWORK_COLUMNS,
     SUBNETS,
     Prefixed,
     context_params,
     format_pools,
     networks_from_rows,
+    only_visible,
     parse_pools,
     pool_from_row,
     ports_from_rows,
@@ -122,6 +124,7 @@ from naas_plugins.sql._rows import (
     select_networks,
     select_ports,
     subnet_from_row,
+    subnet_seen,
     subnet_visible,
 )
 from naas_plugins.sql.database import Database, engine_options_from_conf, retry_request
@@ -207,7 +210,7 @@ _UPDATE_SUBNET: Final = sa.update(SUBNETS).where(SUBNETS.c.id == sa.bindparam("b
 _DELETE_SUBNET: Final = sa.delete(SUBNETS).where(SUBNETS.c.id == sa.bindparam("b_id"))
 _DELETE_SUBNETS: Final = sa.delete(SUBNETS).where(SUBNETS.c.id.in_(sa.bindparam("ids", expanding=True)))
 _SUBNET: Final = {
-    admin: sa.select(SUBNETS)
+    admin: sa.select(SUBNETS, *SUBNET_NETWORK_COLUMNS)
     .join(NETWORKS, NETWORKS.c.id == SUBNETS.c.network_id)
     .where(SUBNETS.c.id == sa.bindparam("b_id"), subnet_visible(admin))
     for admin in (False, True)
@@ -485,7 +488,7 @@ class SqlCorePlugin(CorePlugin):
         statement, params = NETWORK_LISTER.query(context, filters)
         with self.database.reader() as connection:
             networks = networks_from_rows(connection.execute(statement, params))
-        return refine(networks, Network, filters)
+        return refine(only_visible(context, networks), Network, filters)
 
     def update_network(
         self, context: RequestContext, network_id: str, changes: NetworkUpdate | Mapping[str, Any]
@@ -766,14 +769,15 @@ class SqlCorePlugin(CorePlugin):
 
     def _subnet_in(self, connection: Connection, context: RequestContext, subnet_id: str) -> Subnet:
         row = connection.execute(_SUBNET[context.is_admin], {"b_id": subnet_id, **context_params(context)}).first()
-        if row is None:
+        if row is None or not subnet_seen(context, row):
             raise NotFound("subnet", subnet_id)
         return subnet_from_row(row)
 
     def get_subnets(self, context: RequestContext, filters: Filters | None = None) -> list[Subnet]:
         statement, params = SUBNET_LISTER.query(context, filters)
         with self.database.reader() as connection:
-            subnets = [subnet_from_row(row) for row in connection.execute(statement, params)]
+            rows = connection.execute(statement, params)
+            subnets = [subnet_from_row(row) for row in rows if subnet_seen(context, row)]
         return refine(subnets, Subnet, filters)
 
     def update_subnet(
@@ -983,7 +987,7 @@ class SqlCorePlugin(CorePlugin):
         statement, params = POOL_LISTER.query(context, filters)
         with self.database.reader() as connection:
             pools = [pool_from_row(row) for row in connection.execute(statement, params)]
-        return refine(pools, SubnetPool, filters)
+        return refine(only_visible(context, pools), SubnetPool, filters)
 
     def get_default_subnetpool(self, context: RequestContext, ip_version: int) -> SubnetPool | None:
         if isinstance(ip_version, bool) or ip_version not in (4, 6):
@@ -1209,7 +1213,7 @@ class SqlCorePlugin(CorePlugin):
         statement, params = PORT_LISTER.query(context, filters)
         with self.database.reader() as connection:
             ports = ports_from_rows(connection.execute(statement, params))
-        return refine(ports, Port, filters)
+        return refine(only_visible(context, ports), Port, filters)
 
     def update_port(self, context: RequestContext, port_id: str, changes: PortUpdate | Mapping[str, Any]) -> Port:
         request = PortUpdate.parse(changes)

@@ -85,6 +85,7 @@ from naas_plugins.sql._rows import (
     floatingip_from_row,
     network_visible,
     networks_from_rows,
+    only_visible,
     refine,
     router_from_row,
     routers_from_rows,
@@ -368,7 +369,7 @@ class SqlL3Plugin(L3Plugin):
         statement, params = ROUTER_LISTER.query(context, filters)
         with self.database.reader() as connection:
             routers = routers_from_rows(connection.execute(statement, params))
-        return refine(routers, Router, filters)
+        return refine(only_visible(context, routers), Router, filters)
 
     def update_router(
         self, context: RequestContext, router_id: str, changes: RouterUpdate | Mapping[str, Any]
@@ -586,7 +587,7 @@ class SqlL3Plugin(L3Plugin):
         statement, params = FLOATINGIP_LISTER.query(context, filters)
         with self.database.reader() as connection:
             floatingips = [floatingip_from_row(row) for row in connection.execute(statement, params)]
-        return refine(floatingips, FloatingIP, filters)
+        return refine(only_visible(context, floatingips), FloatingIP, filters)
 
     def associate_floatingip(
         self, context: RequestContext, floatingip_id: str, port_id: str, fixed_ip_address: str | None = None
@@ -881,10 +882,17 @@ class SqlL3Plugin(L3Plugin):
         """The network of a visible subnet, with all its subnets, in one query; NotFound for the subnet otherwise."""
         params = {"b_subnet": subnet_id, **context_params(context)}
         rows = connection.execute(_NETWORK_STATE_OF_SUBNET[context.is_admin], params).all()
-        if not rows:
-            raise NotFound("subnet", subnet_id)
         subnets = tuple(subnet_from_row(Prefixed(row, "subnet_")) for row in rows)
-        return NetworkState(networks_from_rows(rows)[0], subnets)
+        target = next((subnet for subnet in subnets if subnet.id == subnet_id), None)
+        network = networks_from_rows(rows)[0] if rows else None
+        # The query's visibility clause, checked again exactly (see naas_plugins.sql._rows).
+        if (
+            target is None
+            or network is None
+            or not (policy.is_visible(context, target) or policy.is_visible(context, network))
+        ):
+            raise NotFound("subnet", subnet_id)
+        return NetworkState(network, subnets)
 
     def _attach_port_in(
         self,
