@@ -238,7 +238,6 @@ _INSERT_POOL: Final = sa.insert(POOLS)
 _UPDATE_POOL: Final = sa.update(POOLS).where(POOLS.c.id == sa.bindparam("b_id"))
 _DELETE_POOL: Final = sa.delete(POOLS).where(POOLS.c.id == sa.bindparam("b_id"))
 _POOL: Final = _locking(sa.select(POOLS).where(POOLS.c.id == sa.bindparam("b_id")), key_share=True)
-_LOCK_POOL: Final = sa.select(POOLS.c.id).where(POOLS.c.id == sa.bindparam("b_id")).with_for_update()
 _POOL_VERSION: Final = sa.select(POOLS.c.ip_version).where(POOLS.c.id == sa.bindparam("b_id"))
 _DEFAULT_POOL: Final = sa.select(POOLS).where(
     POOLS.c.ip_version == sa.bindparam("b_version"), POOLS.c.default_marker == sa.true()
@@ -270,13 +269,17 @@ _TAKEN_ADDRESS: Final = (
 def _subnet_target(pool: str | None, lock: bool) -> sa.Select[Any]:
     """The network of a new subnet, its subnets' CIDRs and the pool (``pool``: None, "id" or "default").
 
-    The pool is outer-joined on its id or on being the default of an IP
-    version: a missing pool leaves its columns NULL. ``lock`` serialises
-    subnet creation per network, so that two overlapping CIDRs cannot both
-    pass the overlap check.
+    The pool is joined on its id or on being the default of an IP version.
+    ``lock`` serialises subnet creation per network, so that two overlapping
+    CIDRs cannot both pass the overlap check, and allocation per pool, so that
+    concurrent allocations take turns and stay lowest-first (see
+    :mod:`naas_plugins.sql._ipam`). Unlocked, the pool is outer-joined: a
+    missing pool leaves its columns NULL; locked, it is inner-joined, as
+    PostgreSQL cannot lock the nullable side of an outer join.
     """
     columns: list[Any] = [*NETWORKS.c, SUBNETS.c.id.label("subnet_id"), SUBNETS.c.cidr.label("subnet_cidr")]
     joined = NETWORKS.outerjoin(SUBNETS, SUBNETS.c.network_id == NETWORKS.c.id)
+    locked: list[sa.Table] = [NETWORKS]
     if pool is not None:
         columns += [column.label(f"pool_{column.name}") for column in POOLS.c]
         condition = (
@@ -284,14 +287,15 @@ def _subnet_target(pool: str | None, lock: bool) -> sa.Select[Any]:
             if pool == "id"
             else sa.and_(POOLS.c.ip_version == sa.bindparam("b_version"), POOLS.c.default_marker == sa.true())
         )
-        joined = joined.outerjoin(POOLS, condition)
+        joined = joined.join(POOLS, condition) if lock else joined.outerjoin(POOLS, condition)
+        locked.append(POOLS)
     statement = (
         sa.select(*columns)
         .select_from(joined)
         .where(NETWORKS.c.id == sa.bindparam("b_network"))
         .order_by(SUBNETS.c.created_at, SUBNETS.c.id)
     )
-    return statement.with_for_update(of=NETWORKS, key_share=True) if lock else statement
+    return statement.with_for_update(of=locked, key_share=True) if lock else statement
 
 
 class _AddressTaken(Exception):
@@ -699,6 +703,11 @@ class SqlCorePlugin(CorePlugin):
             pool_mode = "default"
         params = {"b_network": request.network_id, "b_pool": request.subnetpool_id, "b_version": request.ip_version}
         rows = connection.execute(_subnet_target(pool_mode, self._locks), params).all()
+        if not rows and pool_mode is not None and self._locks:
+            # Locked, the pool is inner-joined: no row may mean no pool. Read again to tell which is missing.
+            rows = connection.execute(_subnet_target(pool_mode, False), params).all()
+            if rows and rows[0].pool_id is not None:
+                raise retry_request("a subnet pool appeared while the network was read")
         if not rows:
             raise NotFound("network", request.network_id)
         network = networks_from_rows(rows)[0]
@@ -725,7 +734,10 @@ class SqlCorePlugin(CorePlugin):
     def _allocate_prefix_in(
         self, connection: Connection, pool: SubnetPool, request: SubnetCreate, project_id: str
     ) -> netaddr.IPNetwork:
-        """Carve the subnet's prefix from the pool: the requested cidr, or any block of the requested length."""
+        """Carve the subnet's prefix from the pool: the requested cidr, or any block of the requested length.
+
+        The pool's row is locked (by :func:`_subnet_target`) where the backend locks rows.
+        """
         cidr = request.cidr
         if cidr is None and isinstance(request.gateway_ip, netaddr.IPAddress):
             # As in Neutron, a gateway without a cidr asks for the block around that gateway.
@@ -738,17 +750,15 @@ class SqlCorePlugin(CorePlugin):
         )
         check_prefixlen_in_bounds(prefixlen, pool.min_prefixlen, pool.max_prefixlen)
         width = _WIDTH[pool.ip_version]
+        # The pool is locked (_subnet_target): one quota check at a time, so two requests cannot both fit under it.
         if pool.default_quota:
-            if self._locks:
-                # One quota check at a time per pool, so two requests cannot both fit under it.
-                connection.execute(_LOCK_POOL, {"b_id": pool.id})
             self._check_quota_in(connection, pool, project_id, prefixlen)
         if cidr is None:
-            network = _ipam.allocate_any_prefix(connection, pool.id, width, prefixlen, self._locks)
+            network = _ipam.allocate_any_prefix(connection, pool.id, width, prefixlen)
             if network is None:
                 raise SubnetPoolExhausted(pool.id, prefixlen)
             return netaddr.IPNetwork((network, prefixlen), version=_version(pool.ip_version))
-        if not _ipam.allocate_prefix(connection, pool.id, width, cidr, _pool_bits(pool), self._locks):
+        if not _ipam.allocate_prefix(connection, pool.id, width, cidr, _pool_bits(pool)):
             raise Conflict("subnetpool", pool.id, f"Prefix {cidr} is not available in subnet pool {pool.id}.")
         return cidr
 
