@@ -353,7 +353,8 @@ class SqlCorePlugin(CorePlugin):
         self.database = Database(connection, engine_options=engine_options)
         self._topology_store = SqlTopologyStore(self.database)
         if auto_migrate:
-            migration.ensure_schema(self.database.engine)
+            with self.database.unavailable_as_naas_error():
+                migration.ensure_schema(self.database.engine)
 
     @classmethod
     def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry) -> Self:
