@@ -75,8 +75,10 @@ def describe_error(error: BaseException, database_url: str | None = None) -> str
             return one_line(str(cause))
     for cause in causes:
         if _is_connection_failure(cause):
-            where = f" ({masked_url(database_url)})" if database_url else ""
-            return one_line(f"The database could not be reached{where}: {_database_reason(cause)}")
+            # Worded as the sql plugins' ServiceUnavailable, for errors met outside them (naas db ...).
+            where = f"database {masked_url(database_url)}" if database_url else "database"
+            reason = _database_reason(cause)
+            return one_line(f"The {where} cannot serve the request: it could not be reached ({reason}).")
     if isinstance(error, (NaasError, CommandError, cfg.Error)):
         return one_line(str(error))
     for cause in causes:

@@ -457,7 +457,8 @@ def _check_sqlite_file(url: sa.engine.URL) -> None:
 # and MySQL/MariaDB error codes (lock wait timeout, max_statement_time, lost or failed connections).
 _PG_TIMEOUTS: Final = frozenset({"55P03", "57014"})
 _MYSQL_TIMEOUTS: Final = frozenset({1205, 1969, 3024})
-_MYSQL_CONNECTION: Final = frozenset({2002, 2003, 2006, 2013, 2055})
+_MYSQL_UNREACHABLE: Final = frozenset({2002, 2003, 2005})
+_MYSQL_CONNECTION: Final = frozenset({2006, 2013, 2055})
 # What SQLite says, and what it means for the file.
 _SQLITE_PROBLEMS: Final = (
     ("database is locked", "it is locked by another process (a write waited {timeout})"),
@@ -490,7 +491,10 @@ def _unavailable(error: BaseException, name: str, response_timeout: float) -> Se
     if isinstance(error, (db_exc.DBDuplicateEntry, db_exc.DBReferenceError, db_exc.RetryRequest)):
         return None
     driver = _driver_error(error)
-    text = " ".join(str(driver).split()) or type(driver).__name__
+    args: tuple[Any, ...] = getattr(driver, "args", ())
+    mysql_code = args[0] if len(args) == 2 and isinstance(args[0], int) else None
+    # A MySQL driver's error is (code, message): the message is what a person reads.
+    text = " ".join(str(args[1] if mysql_code is not None else driver).split()) or type(driver).__name__
     timeout = f"{response_timeout:g} s, [database] response_timeout"
     if name.startswith("SQLite") and isinstance(driver, Exception):
         lowered = text.lower()
@@ -500,21 +504,29 @@ def _unavailable(error: BaseException, name: str, response_timeout: float) -> Se
     code = getattr(driver, "pgcode", None)
     if code in _PG_TIMEOUTS:
         return ServiceUnavailable(name, f"a lock or statement waited longer than {timeout} ({text})")
-    args = getattr(driver, "args", ())
-    mysql_code = args[0] if args and isinstance(args[0], int) else None
     if mysql_code in _MYSQL_TIMEOUTS:
         return ServiceUnavailable(name, f"a lock or statement waited longer than {timeout} ({text})")
     if isinstance(error, db_exc.DBDeadlock):
         return None
     if "timeout expired" in text or "timed out" in text:
         return ServiceUnavailable(name, f"the server did not answer within {timeout} ({text})")
-    lost = isinstance(error, (db_exc.DBConnectionError, sa_exc.TimeoutError)) or mysql_code in _MYSQL_CONNECTION
-    lost = lost or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+    if isinstance(error, sa_exc.TimeoutError):
+        return ServiceUnavailable(name, f"no pooled connection became free within {timeout} ({text})")
     # libpq's own failures (no server, no answer, a connection closed) carry no SQLSTATE.
-    lost = lost or (hasattr(driver, "pgcode") and code is None and type(driver).__name__ == "OperationalError")
-    if lost:
-        return ServiceUnavailable(name, f"the connection failed or was lost ({text})")
-    return None
+    libpq_failure = hasattr(driver, "pgcode") and code is None and type(driver).__name__ == "OperationalError"
+    failed = (
+        isinstance(error, db_exc.DBConnectionError)
+        or mysql_code in _MYSQL_UNREACHABLE | _MYSQL_CONNECTION
+        or libpq_failure
+        or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+    )
+    if not failed:
+        return None
+    # A failure before any statement ran is one to connect.
+    statement = getattr(getattr(error, "inner_exception", None) or error, "statement", None)
+    if statement is None or mysql_code in _MYSQL_UNREACHABLE:
+        return ServiceUnavailable(name, f"it could not be reached ({text})")
+    return ServiceUnavailable(name, f"the connection was lost ({text})")
 
 
 def _is_retriable(error: BaseException) -> bool:
