@@ -54,6 +54,7 @@ __all__ = [
     "MARIADB_COLLATION",
     "MYSQL_CHARSET",
     "MYSQL_COLLATION",
+    "NAME_LENGTH",
     "AutoAllocatedTopologyRow",
     "Base",
     "ExactString",
@@ -77,6 +78,7 @@ HEX_WIDTH = 32
 
 ID_LENGTH = 36
 NAME_LENGTH = 255
+"""The longest name or project id stored (naas.requests admits no longer)."""
 ADDRESS_LENGTH = 64
 
 MYSQL_CHARSET = "utf8mb4"
