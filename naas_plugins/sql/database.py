@@ -211,7 +211,7 @@ def _mysql_session(dbapi_connection: Any, lock_wait_seconds: int) -> None:
 
 def _configure_sqlite(engine: Engine, response_timeout: float) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
-    read_only = engine.url.query.get("mode") == "ro"
+    read_only = "mode=ro" in (engine.url.database or "")
 
     def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # oslo.db has already switched off pysqlite's own BEGIN handling and set foreign_keys=ON.
@@ -306,6 +306,7 @@ class Database:
                 # oslo.db gives SQLite files a NullPool, which takes no pool_timeout.
                 options.pop("pool_timeout", None)
                 _check_sqlite_file(url)
+                url = _read_only_if_unwritable(url)
             self.transaction_context = enginefacade.transaction_context()
             self.transaction_context.configure(
                 connection=_with_timeouts(url, self.response_timeout).render_as_string(hide_password=False), **options
@@ -451,6 +452,24 @@ def _check_sqlite_file(url: sa.engine.URL) -> None:
             "the file is empty (0 bytes), so it holds none of naas's state; restore it from a backup, "
             "or delete it to start with a new database",
         )
+
+
+def _read_only_if_unwritable(url: sa.engine.URL) -> sa.engine.URL:
+    """``url`` opened read-only when the file or its directory cannot be written (a read-only copy or mount).
+
+    WAL needs to create ``-shm`` next to the file; read-only, SQLite reads an
+    existing WAL through its ``-shm``, or, with neither there (every writer closed
+    cleanly), the file alone as immutable. Reads work; a write fails with
+    "attempt to write a readonly database" (a ServiceUnavailable naming the file).
+    """
+    path = url.database
+    if not path or path == ":memory:" or url.query or path.startswith("file:") or not os.path.exists(path):
+        return url
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.access(directory, os.W_OK) and os.access(path, os.W_OK):
+        return url
+    immutable = "" if os.path.exists(f"{path}-wal") else "&immutable=1"
+    return url.set(database=f"file:{os.path.abspath(path)}?mode=ro{immutable}", query={"uri": "true"})
 
 
 # PostgreSQL SQLSTATEs (lock_not_available, query_canceled: a lock_timeout or statement_timeout ran out)

@@ -192,3 +192,48 @@ def test_a_lost_connection_reaches_callers_as_service_unavailable() -> None:
             pytest.fail("a killed connection did not raise ServiceUnavailable")
         finally:
             core.close()
+
+
+@pytest.fixture
+def read_only_state() -> Iterator[str]:
+    """A directory holding a naas database, then made read-only (a read-only mount, or permissions)."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as parent:
+        directory = os.path.join(parent, "state")
+        os.mkdir(directory)
+        mounted = False
+        if os.geteuid() == 0:
+            # Root writes through permissions: only a read-only file system stops it.
+            mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", directory]).returncode == 0
+            if not mounted:
+                pytest.skip("running as root without the right to mount a read-only file system")
+        url = f"sqlite:///{os.path.join(directory, 'naas.sqlite')}"
+        try:
+            core = SqlCorePlugin(url)
+            core.create_network(admin_context(), {"name": "kept"})
+            core.close()
+            if mounted:
+                subprocess.run(["mount", "-o", "remount,ro", directory], check=True)
+            else:
+                os.chmod(os.path.join(directory, "naas.sqlite"), 0o444)
+                os.chmod(directory, 0o555)
+            yield url
+        finally:
+            if mounted:
+                subprocess.run(["umount", directory], check=True)
+            else:
+                os.chmod(directory, 0o755)
+
+
+def test_a_read_only_state_directory_is_read_and_refuses_writes_by_name(read_only_state: str) -> None:
+    core = SqlCorePlugin(read_only_state)
+    try:
+        assert ["kept"] == [network.name for network in core.get_networks(admin_context())]
+        with pytest.raises(ServiceUnavailable) as caught:
+            core.create_network(admin_context(), {"name": "refused"})
+        assert caught.value.backend == f"SQLite database {read_only_state.removeprefix('sqlite:///')}"
+        assert caught.value.reason.startswith("the file or its directory is read-only")
+        assert ["kept"] == [network.name for network in core.get_networks(admin_context())]
+    finally:
+        core.close()
