@@ -336,7 +336,8 @@ class SqlCorePlugin(CorePlugin):
 
     ``connection`` is a database URL or an oslo.db transaction context
     (``enginefacade.transaction_context()``) the caller configured;
-    ``engine_options`` are oslo.db engine options used with a URL. With
+    ``engine_options`` are oslo.db engine options used with a URL, and
+    ``response_timeout`` (seconds; see :mod:`naas_plugins.sql.database`). With
     ``auto_migrate`` (the default) the schema is created or upgraded to the
     newest revision when the plugin is built.
     """

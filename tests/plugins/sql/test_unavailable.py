@@ -237,3 +237,32 @@ def test_a_read_only_state_directory_is_read_and_refuses_writes_by_name(read_onl
         assert ["kept"] == [network.name for network in core.get_networks(admin_context())]
     finally:
         core.close()
+
+
+def test_a_full_disk_is_named_and_changes_nothing() -> None:
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("filling a small file system needs the right to mount one")
+    with tempfile.TemporaryDirectory() as directory:
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", directory]).returncode != 0:
+            pytest.skip("no right to mount a small file system")
+        try:
+            url = f"sqlite:///{os.path.join(directory, 'naas.sqlite')}"
+            core = SqlCorePlugin(url)
+            try:
+                with open(os.path.join(directory, "filler"), "wb", buffering=0) as filler:
+                    with pytest.raises(OSError):
+                        while True:
+                            filler.write(b"x" * 4096)
+                names = [network.name for network in core.get_networks(admin_context())]
+                with pytest.raises(ServiceUnavailable) as caught:
+                    for _ in range(1000):
+                        core.create_network(admin_context(), {"name": "n" * 200})
+                        names.append("n" * 200)
+                assert caught.value.reason.startswith("the disk is full")
+                assert names == [network.name for network in core.get_networks(admin_context())]
+            finally:
+                core.close()
+        finally:
+            subprocess.run(["umount", "-l", directory], check=True)
