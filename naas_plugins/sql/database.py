@@ -36,10 +36,11 @@ Bounded waits
 Every wait for the database is bounded by ``response_timeout`` (``[database]
 response_timeout``, :data:`~naas.opts.DEFAULT_RESPONSE_TIMEOUT` seconds): the
 SQLite busy timeout (another process's write lock) and pool timeout; on PostgreSQL
-``connect_timeout``, ``lock_timeout`` and ``statement_timeout`` (added to the URL
-unless it sets them); on MySQL/MariaDB the driver's connect, read and write
-timeouts and ``innodb_lock_wait_timeout``. (A PostgreSQL server that stops
-answering on a connection already open is not bounded: libpq has no read timeout.)
+``connect_timeout``, ``lock_timeout``, ``statement_timeout``, TCP keepalives and
+``tcp_user_timeout`` (added to the URL unless it sets them); on MySQL/MariaDB the
+driver's connect, read and write timeouts and ``innodb_lock_wait_timeout``. (A
+PostgreSQL server whose host still acknowledges packets but which stops answering
+on a connection already open is not bounded: libpq has no read timeout.)
 
 A database that cannot serve a call (unreachable, not answering in time, locked
 by another process, read-only, full, damaged, or a connection lost) makes
@@ -164,10 +165,16 @@ def _with_timeouts(url: sa.engine.URL, response_timeout: float) -> sa.engine.URL
     added: dict[str, str] = {}
     if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg2", "psycopg"):
         milliseconds = int(response_timeout * 1000)
-        # libpq rounds connect_timeout below 2 s up to 2 s.
+        # libpq rounds connect_timeout below 2 s up to 2 s. Keepalives and tcp_user_timeout end a
+        # connection whose packets go unanswered (a dead host, a firewall dropping them).
         added = {
             "connect_timeout": str(max(2, seconds)),
             "options": f"-c lock_timeout={milliseconds} -c statement_timeout={milliseconds}",
+            "keepalives": "1",
+            "keepalives_idle": str(seconds),
+            "keepalives_interval": str(max(1, seconds // 3)),
+            "keepalives_count": "3",
+            "tcp_user_timeout": str(milliseconds),
         }
     elif url.get_backend_name() == "mysql" and url.get_driver_name() in ("pymysql", "mysqldb"):
         added = {name: str(seconds) for name in ("connect_timeout", "read_timeout", "write_timeout")}

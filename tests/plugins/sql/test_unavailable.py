@@ -266,3 +266,26 @@ def test_a_full_disk_is_named_and_changes_nothing() -> None:
                 core.close()
         finally:
             subprocess.run(["umount", "-l", directory], check=True)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql"])
+def test_a_row_locked_by_another_session_gives_service_unavailable(backend: str) -> None:
+    """An operator's SQL shell holding a lock: the call gives up after the response timeout."""
+    import sqlalchemy as sa
+
+    from naas_plugins.sql.testing import require_backend, temporary_database
+
+    with temporary_database(require_backend(backend)) as url:
+        core = SqlCorePlugin(url, engine_options={"response_timeout": RESPONSE_TIMEOUT})
+        holder = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            network = core.create_network(admin_context(), {"name": "before"})
+            with holder.connect() as shell, shell.begin():
+                shell.execute(sa.text("SELECT id FROM networks WHERE id = :id FOR UPDATE"), {"id": network.id})
+                with pytest.raises(ServiceUnavailable) as caught:
+                    bounded(lambda: core.update_network(admin_context(), network.id, {"name": "blocked"}))
+            assert "a lock or statement waited longer than 2 s, [database] response_timeout" in str(caught.value)
+            assert "before" == core.get_network(admin_context(), network.id).name
+        finally:
+            holder.dispose()
+            core.close()
