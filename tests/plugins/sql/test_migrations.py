@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 
 from naas import admin_context
 from naas_plugins.sql import SqlCorePlugin, migration
-from naas_plugins.sql.models import Base, ExactString
+from naas_plugins.sql.models import Base, ExactString, exact_collation
 from naas_plugins.sql.testing import require_backend, temporary_database
 
 
@@ -158,7 +158,9 @@ class TestMigrationsMySQL(TestMigrationsSQLite):
                 if isinstance(column.type, ExactString)
             }
             self.assertEqual(expected, {(row[0], row[1]) for row in rows})
-            self.assertEqual({"utf8mb4_nopad_bin"}, {row[2] for row in rows}, f"server default {server_default}")
+            self.assertEqual(
+                {exact_collation(engine.dialect)}, {row[2] for row in rows}, f"server default {server_default}"
+            )
             self.assertEqual(
                 {
                     ("subnetpools", "prefixes"),
