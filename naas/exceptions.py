@@ -18,6 +18,7 @@ the HTTP status a REST layer would answer with::
     │   │   ├── DefaultExternalNetworkExists
     │   │   └── DefaultSubnetPoolExists
     │   └── AutoAllocationFailure           get-me-a-network cannot be satisfied
+    ├── ServiceUnavailable             503  the storage cannot serve the request now
     └── PluginLoadError                     a configured plugin cannot be loaded
         └── PluginNotFound                  no plugin under that name
 
@@ -45,6 +46,7 @@ __all__ = [
     "NotFound",
     "PluginLoadError",
     "PluginNotFound",
+    "ServiceUnavailable",
     "SubnetPoolExhausted",
     "SubnetPoolQuotaExceeded",
 ]
@@ -184,6 +186,24 @@ class AutoAllocationFailure(Conflict):
     def __init__(self, reasons: str | Sequence[str], project_id: str | None = None) -> None:
         self.reasons: tuple[str, ...] = (reasons,) if isinstance(reasons, str) else tuple(reasons)
         super().__init__("auto_allocated_topology", project_id, f"Deployment error: {'; '.join(self.reasons)}.")
+
+
+class ServiceUnavailable(NaasError):
+    """The storage cannot serve the request now; a REST layer answers 503 Service Unavailable.
+
+    Raised instead of the database driver's error when the database is unreachable,
+    does not answer within the configured bound (``[database] response_timeout``), is
+    locked by another process, is read-only, full, empty or damaged, or a connection
+    was lost. ``backend`` names it (a database URL without its password, or an SQLite
+    file) and ``reason`` says what is wrong with it. The original error is chained
+    (``__cause__``). The call may be retried later; whether a change was made when a
+    connection was lost during its commit cannot be known.
+    """
+
+    def __init__(self, backend: str, reason: str) -> None:
+        self.backend = backend
+        self.reason = reason
+        super().__init__(f"The {backend} cannot serve the request: {reason}.")
 
 
 class PluginLoadError(NaasError):

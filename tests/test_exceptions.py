@@ -29,6 +29,7 @@ from naas.exceptions import (
     NotFound,
     PluginLoadError,
     PluginNotFound,
+    ServiceUnavailable,
     SubnetPoolExhausted,
     SubnetPoolQuotaExceeded,
 )
@@ -138,6 +139,11 @@ from naas.exceptions import (
             },
         ),
         (
+            ServiceUnavailable("SQLite database /srv/naas.sqlite", "the disk is full"),
+            "The SQLite database /srv/naas.sqlite cannot serve the request: the disk is full.",
+            {"backend": "SQLite database /srv/naas.sqlite", "reason": "the disk is full"},
+        ),
+        (
             PluginNotFound("naas.core_plugins", "memory", []),
             "Cannot load plugin 'memory' from namespace 'naas.core_plugins': no such plugin; installed aliases: none",
             {"installed": ()},
@@ -180,7 +186,7 @@ def test_each_error_sits_under_its_category(error_class: type[NaasError], catego
 
 # The four categories a caller (or a REST layer) dispatches on are disjoint, and
 # loading failures are none of them: they happen before any request.
-CATEGORIES = (BadRequest, NotAuthorized, NotFound, Conflict, PluginLoadError)
+CATEGORIES = (BadRequest, NotAuthorized, NotFound, Conflict, ServiceUnavailable, PluginLoadError)
 
 
 @pytest.mark.parametrize("name", exceptions.__all__)

@@ -1,10 +1,11 @@
 """Failures, as one line an operator can act on.
 
 The command line never shows a traceback unless asked (``--debug``): every
-error a command meets is reduced here to one line. Database errors are looked
-for first along the chain of causes, because the loader wraps an outage at
-start-up in a :class:`~naas.exceptions.PluginLoadError` whose own message
-would bury it.
+error a command meets is reduced here to one line. A database that cannot serve
+(:class:`~naas.exceptions.ServiceUnavailable`, which names the database and what
+is wrong with it) and other database errors are looked for first along the chain
+of causes, because the loader wraps an outage at start-up in a
+:class:`~naas.exceptions.PluginLoadError` whose own message would bury it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from oslo_config import cfg
 from oslo_db import exception as db_exception
 
-from naas.exceptions import NaasError
+from naas.exceptions import NaasError, ServiceUnavailable
 
 __all__ = ["CommandError", "describe_error", "masked_url", "one_line"]
 
@@ -70,9 +71,14 @@ def describe_error(error: BaseException, database_url: str | None = None) -> str
     """One line saying what went wrong; ``database_url`` names the database in connection errors."""
     causes = list(_causes(error))
     for cause in causes:
+        if isinstance(cause, ServiceUnavailable):
+            return one_line(str(cause))
+    for cause in causes:
         if _is_connection_failure(cause):
-            where = f" ({masked_url(database_url)})" if database_url else ""
-            return one_line(f"The database could not be reached{where}: {_database_reason(cause)}")
+            # Worded as the sql plugins' ServiceUnavailable, for errors met outside them (naas db ...).
+            where = f"database {masked_url(database_url)}" if database_url else "database"
+            reason = _database_reason(cause)
+            return one_line(f"The {where} cannot serve the request: it could not be reached ({reason}).")
     if isinstance(error, (NaasError, CommandError, cfg.Error)):
         return one_line(str(error))
     for cause in causes:

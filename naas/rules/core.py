@@ -646,8 +646,9 @@ class CoreRules(CorePlugin):
     def _pool_for_subnet(self, tx: Transaction, context: RequestContext, request: SubnetCreate) -> SubnetPool | None:
         """The pool a new subnet comes from (checked against the request's IP version), or None."""
         if request.subnetpool_id is not None:
-            # Not locked: prefixes are taken by compare-and-swap, so allocations from one pool run side by side.
-            pool = self.subnetpool_in(tx, context, request.subnetpool_id)
+            # Locked: allocations from one pool take turns, so concurrent ones stay lowest-first without
+            # losing compare-and-swaps over the same free block.
+            pool = self.subnetpool_in(tx, context, request.subnetpool_id, for_update=True)
         elif request.use_default_subnetpool:
             assert request.ip_version is not None  # SubnetCreate.validate
             default = tx.default_subnetpool(request.ip_version)
@@ -655,7 +656,7 @@ class CoreRules(CorePlugin):
                 raise BadRequest(
                     "subnet", "use_default_subnetpool", f"No default subnet pool for IPv{request.ip_version}"
                 )
-            pool = default
+            pool = self.subnetpool_in(tx, context, default.id, for_update=True)
         else:
             return None
         version = pool.ip_version

@@ -6,8 +6,12 @@ ranges per subnet; the canonical buddy decomposition of a pool), stored as
 rows, so that an allocation reads and writes the two or three rows it changes
 and never loads the rest. Every call runs inside the caller's transaction.
 
-Concurrency: where the backend has row locks the row about to be carved is
-read ``FOR UPDATE``; every write is also a compare-and-swap on the values read
+Concurrency: where the backend has row locks, the free range about to be
+carved is read ``FOR UPDATE``; a pool's free blocks are changed only by a
+transaction holding the pool's own row lock (the caller takes it), so the
+allocations from one pool take turns and each sees the blocks as the previous
+one left them: concurrent allocation is lowest-first, exactly as serial
+allocation is. Every write is also a compare-and-swap on the values read
 (``WHERE first = :seen AND last = :seen``), and a write that matches no row
 raises :func:`~naas_plugins.sql.database.retry_request` so the whole operation
 is retried. On SQLite writers are serialised (``BEGIN IMMEDIATE``), so the
@@ -56,28 +60,23 @@ def _both(statement: sa.Select[Any]) -> tuple[sa.Select[Any], sa.Select[Any]]:
 
 def _read_locked(
     connection: Connection,
-    locked: Sequence[sa.Select[Any]],
-    plain: sa.Select[Any],
+    statements: tuple[sa.Select[Any], sa.Select[Any]],
     params: dict[str, Any],
     found: Callable[[Any], bool],
 ) -> Any:
-    """The first row of the ``locked`` statements (tried in turn) that is ``found``, else the last row read.
+    """The row the locking form of ``statements`` (from :func:`_both`) reads, rechecked if not ``found``.
 
     On PostgreSQL a locking read that waited for another transaction goes on
     in the snapshot it started with: when that transaction deleted the row
     waited for, the read misses the rows it inserted (the rest of a split
-    range, the buddies of a carved block) and reports nothing free. So a
-    negative answer is checked with a plain read, which takes a new snapshot
-    and waits for nobody; if that read does find something, the locked read
-    is tried again.
+    range) and reports nothing free. So a negative answer is checked with a
+    plain read, which takes a new snapshot and waits for nobody; if that read
+    does find something, the locked read is tried again.
     """
+    plain, locked = statements
     while True:
-        row = None
-        for statement in locked:
-            row = connection.execute(statement, params).first()
-            if found(row):
-                return row
-        if not found(connection.execute(plain, params).first()):
+        row = connection.execute(locked, params).first()
+        if found(row) or not found(connection.execute(plain, params).first()):
             return row
 
 
@@ -155,7 +154,7 @@ def allocate_lowest_address(connection: Connection, subnet_id: str, lock: bool) 
     """Take the lowest free address of the subnet's pools; None if there is none. Two statements."""
     params = {"s": subnet_id}
     if lock:
-        row = _read_locked(connection, [_LOWEST_RANGE[True]], _LOWEST_RANGE[False], params, _exists)
+        row = _read_locked(connection, _LOWEST_RANGE, params, _exists)
     else:
         row = connection.execute(_LOWEST_RANGE[False], params).first()
     if row is None:
@@ -176,7 +175,7 @@ def allocate_address(connection: Connection, subnet_id: str, value: int, lock: b
         return row is not None and from_hex(row.last) >= value
 
     if lock:
-        row = _read_locked(connection, [_RANGE_AT_OR_BELOW[True]], _RANGE_AT_OR_BELOW[False], params, holds)
+        row = _read_locked(connection, _RANGE_AT_OR_BELOW, params, holds)
     else:
         row = connection.execute(_RANGE_AT_OR_BELOW[False], params).first()
     if not holds(row):
@@ -223,14 +222,10 @@ _fitting = (
     .order_by(BLOCKS.c.host_bits, BLOCKS.c.network)
     .limit(1)
 )
-_ROOM: Final = _fitting
-_SMALLEST_FITTING: Final = _fitting.with_for_update()
-_SMALLEST_FITTING_UNLOCKED: Final = _fitting.with_for_update(skip_locked=True)
-_AMONG_BLOCKS: Final = _both(
-    sa.select(BLOCKS.c.host_bits, BLOCKS.c.network).where(
-        BLOCKS.c.subnetpool_id == sa.bindparam("p"),
-        sa.tuple_(BLOCKS.c.host_bits, BLOCKS.c.network).in_(sa.bindparam("blocks", expanding=True)),
-    )
+_SMALLEST_FITTING: Final = _fitting
+_AMONG_BLOCKS: Final = sa.select(BLOCKS.c.host_bits, BLOCKS.c.network).where(
+    BLOCKS.c.subnetpool_id == sa.bindparam("p"),
+    sa.tuple_(BLOCKS.c.host_bits, BLOCKS.c.network).in_(sa.bindparam("blocks", expanding=True)),
 )
 _DELETE_BLOCKS: Final = sa.delete(BLOCKS).where(
     BLOCKS.c.subnetpool_id == sa.bindparam("p"),
@@ -259,25 +254,17 @@ def insert_free_blocks(
 
 def has_room(connection: Connection, subnetpool_id: str, width: int, prefixlen: int) -> bool:
     """Whether some free block can hold a /``prefixlen``: one index probe."""
-    return connection.execute(_ROOM, {"p": subnetpool_id, "bits": width - prefixlen}).first() is not None
+    return connection.execute(_SMALLEST_FITTING, {"p": subnetpool_id, "bits": width - prefixlen}).first() is not None
 
 
-def allocate_any_prefix(
-    connection: Connection, subnetpool_id: str, width: int, prefixlen: int, lock: bool
-) -> int | None:
+def allocate_any_prefix(connection: Connection, subnetpool_id: str, width: int, prefixlen: int) -> int | None:
     """Carve the lowest /``prefixlen`` of the smallest free block that holds one; its network, or None.
 
-    Two or three statements: read the block, replace it by its first buddy, insert the others.
-    With row locks, a block another transaction is carving is skipped rather than waited for,
-    so concurrent allocations from one pool proceed side by side; only when every
-    fitting block is locked does this wait.
+    The caller holds the pool's row lock (see the module docstring). Two or three
+    statements: read the block, replace it by its first buddy, insert the others.
     """
     needed = width - prefixlen
-    params = {"p": subnetpool_id, "bits": needed}
-    if lock:
-        row = _read_locked(connection, [_SMALLEST_FITTING_UNLOCKED, _SMALLEST_FITTING], _ROOM, params, _exists)
-    else:
-        row = connection.execute(_ROOM, params).first()
+    row = connection.execute(_SMALLEST_FITTING, {"p": subnetpool_id, "bits": needed}).first()
     if row is None:
         return None
     network = from_hex(row.network)
@@ -291,9 +278,8 @@ def allocate_prefix(
     width: int,
     prefix: netaddr.IPNetwork,
     largest_host_bits: int,
-    lock: bool,
 ) -> bool:
-    """Carve the specific ``prefix``; False if it is not wholly free.
+    """Carve the specific ``prefix``; False if it is not wholly free. The caller holds the pool's row lock.
 
     ``largest_host_bits`` is the size of the pool's largest prefix: the free block
     holding ``prefix`` is one of its aligned ancestors up to that size, all looked
@@ -304,11 +290,7 @@ def allocate_prefix(
     ancestors = [(bits, to_hex(network & ~((1 << bits) - 1))) for bits in range(needed, largest_host_bits + 1)]
     if not ancestors:
         return False
-    params = {"p": subnetpool_id, "blocks": ancestors}
-    if lock:
-        row = _read_locked(connection, [_AMONG_BLOCKS[True]], _AMONG_BLOCKS[False], params, _exists)
-    else:
-        row = connection.execute(_AMONG_BLOCKS[False], params).first()
+    row = connection.execute(_AMONG_BLOCKS, {"p": subnetpool_id, "blocks": ancestors}).first()
     if row is None:
         return False
     _carve(connection, subnetpool_id, (row.host_bits, from_hex(row.network)), network, needed)
@@ -359,7 +341,10 @@ def release_blocks(
     prefixes: Sequence[netaddr.IPNetwork],
     largest_host_bits: int,
 ) -> None:
-    """Make each of ``prefixes`` (disjoint, not free) free, merging with free buddies (see :func:`release_prefix`)."""
+    """Make each of ``prefixes`` (disjoint, not free) free, merging with free buddies (see :func:`release_prefix`).
+
+    The caller holds the pool's row lock.
+    """
     for prefix in prefixes:
         bits, network = width - prefix.prefixlen, prefix.first
         candidates = [
@@ -368,7 +353,7 @@ def release_blocks(
         present: set[tuple[int, int]] = set()
         if candidates:
             rows = connection.execute(
-                _AMONG_BLOCKS[False],
+                _AMONG_BLOCKS,
                 {"p": subnetpool_id, "blocks": [(level, to_hex(start)) for level, start in candidates]},
             )
             present = {(row.host_bits, from_hex(row.network)) for row in rows}

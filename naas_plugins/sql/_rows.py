@@ -5,6 +5,11 @@ ids, a port with its fixed IPs, a router with its gateway addresses) in one
 statement, an outer join ordered so that the rows of one resource are
 consecutive; nothing is loaded lazily.
 
+Visibility is decided twice too: a clause in every query keeps the rows the
+caller may see, then :func:`only_visible` (or :func:`subnet_seen`) checks each
+resource with :mod:`naas.policy`, in Python, so that no backend's way of
+comparing strings (a case-insensitive collation) can let one project see another's.
+
 List filters are applied twice: the keys that map onto an indexed column are
 turned into a ``WHERE`` clause that may return more than asked for but never
 less, then :func:`naas.resources.filter_resources` applies every filter exactly
@@ -20,6 +25,7 @@ from typing import Any, TypeVar, cast
 import netaddr
 import sqlalchemy as sa
 
+from naas import policy
 from naas.context import RequestContext
 from naas.exceptions import BadRequest
 from naas.plugins.core import Filters
@@ -54,9 +60,12 @@ __all__ = [
     "PORTS",
     "ROUTERS",
     "SUBNETS",
+    "SUBNET_NETWORK_COLUMNS",
     "Prefixed",
     "format_pools",
+    "only_visible",
     "parse_pools",
+    "subnet_seen",
 ]
 
 ResourceT = TypeVar("ResourceT", bound=Resource)
@@ -318,6 +327,25 @@ def subnet_visible(admin: bool) -> sa.ColumnElement[bool]:
     return sa.or_(SUBNETS.c.project_id == _caller(), network_visible(admin))
 
 
+SUBNET_NETWORK_COLUMNS: tuple[sa.Label[Any], ...] = tuple(column.label(f"net_{column.name}") for column in NETWORKS.c)
+"""The columns of a subnet's network, labelled ``net_...``, for :func:`subnet_seen`."""
+
+
+def subnet_seen(context: RequestContext, row: Row) -> bool:
+    """Whether the caller sees the subnet of ``row``, which carries its network's :data:`SUBNET_NETWORK_COLUMNS`.
+
+    As :func:`subnet_visible`, exactly: the subnet's own project, or a network :func:`naas.policy.is_visible`.
+    """
+    if context.is_admin or row.project_id == context.project_id:
+        return True
+    return policy.is_visible(context, network_from_row(Prefixed(row, "net_"), ()))
+
+
+def only_visible(context: RequestContext, resources: Iterable[ResourceT]) -> list[ResourceT]:
+    """The resources :func:`naas.policy.is_visible` lets the caller see (the exact check after the SQL one)."""
+    return [resource for resource in resources if policy.is_visible(context, resource)]
+
+
 def owned(table: sa.Table, admin: bool) -> sa.ColumnElement[bool]:
     """Visibility of resources only their project (and admins) see: ports, routers, floating IPs."""
     return sa.true() if admin else table.c.project_id == _caller()
@@ -480,7 +508,7 @@ NETWORK_LISTER = Lister(Network, lambda admin: select_networks().where(network_v
 SUBNET_LISTER = Lister(
     Subnet,
     lambda admin: (
-        sa.select(SUBNETS)
+        sa.select(SUBNETS, *SUBNET_NETWORK_COLUMNS)
         .join(NETWORKS, NETWORKS.c.id == SUBNETS.c.network_id)
         .where(subnet_visible(admin))
         .order_by(SUBNETS.c.created_at, SUBNETS.c.id)

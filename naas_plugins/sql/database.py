@@ -30,13 +30,32 @@ Backends
 
 Errors reach the plugins as oslo.db's exceptions (``DBDuplicateEntry``,
 ``DBDeadlock``, ``DBReferenceError``), never as a DB-API driver's.
+
+Bounded waits
+-------------
+Every wait for the database is bounded by ``response_timeout`` (``[database]
+response_timeout``, :data:`~naas.opts.DEFAULT_RESPONSE_TIMEOUT` seconds): the
+SQLite busy timeout (another process's write lock) and pool timeout; on PostgreSQL
+``connect_timeout``, ``lock_timeout``, ``statement_timeout``, TCP keepalives and
+``tcp_user_timeout`` (added to the URL unless it sets them); on MySQL/MariaDB the
+driver's connect, read and write timeouts and ``innodb_lock_wait_timeout``. (A
+PostgreSQL server whose host still acknowledges packets but which stops answering
+on a connection already open is not bounded: libpq has no read timeout.)
+
+A database that cannot serve a call (unreachable, not answering in time, locked
+by another process, read-only, full, damaged, or a connection lost) makes
+:meth:`Database.writer`, :meth:`Database.reader` and :attr:`Database.engine`
+raise one exception, :class:`naas.exceptions.ServiceUnavailable`, naming the
+database and what is wrong with it, chained to the driver's error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final, TypeVar
 
@@ -45,13 +64,14 @@ from oslo_config import cfg
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import compiler as sa_compiler
 
-from naas.opts import DEFAULT_SQLITE_FILE, register_opts
+from naas.exceptions import ServiceUnavailable
+from naas.opts import DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SQLITE_FILE, register_opts
 
 __all__ = [
-    "SQLITE_BUSY_TIMEOUT_MS",
     "Database",
     "configure_engine",
     "engine_options_from_conf",
@@ -61,9 +81,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-SQLITE_BUSY_TIMEOUT_MS: Final = 60_000
-"""How long an SQLite writer waits for another's lock before giving up."""
 
 _SQLITE_SYNCHRONOUS_FULL: Final = 2
 _SQLITE_POOL_SIZE: Final = 5
@@ -109,7 +126,8 @@ _DEFAULT_ENGINE_OPTIONS: Final[Mapping[str, Any]] = {
     "connection_recycle_time": 3600,
     "connection_debug": 0,
     "connection_trace": False,
-    "max_retries": 10,
+    # One connection attempt at start-up: a server that is down is reported within the response timeout.
+    "max_retries": 1,
     "retry_interval": 1,
     "max_pool_size": 5,
     "max_overflow": 50,
@@ -137,19 +155,48 @@ def engine_options_from_conf(conf: cfg.ConfigOpts) -> tuple[str, dict[str, Any]]
     register_opts(conf)
     url = conf.database.connection or sqlite_url_for_state_path(conf.state_path)
     options = {name: conf.database[name] for name in _ENGINE_OPTIONS if name in conf.database}
+    options["response_timeout"] = conf.database.response_timeout
     return url, {name: value for name, value in options.items() if value is not None}
 
 
-def configure_engine(engine: Engine) -> None:
+def _with_timeouts(url: sa.engine.URL, response_timeout: float) -> sa.engine.URL:
+    """``url`` with the drivers' timeouts for ``response_timeout`` added (those it sets itself win)."""
+    seconds = max(1, math.ceil(response_timeout))
+    added: dict[str, str] = {}
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg2", "psycopg"):
+        milliseconds = int(response_timeout * 1000)
+        # libpq rounds connect_timeout below 2 s up to 2 s. Keepalives and tcp_user_timeout end a
+        # connection whose packets go unanswered (a dead host, a firewall dropping them).
+        added = {
+            "connect_timeout": str(max(2, seconds)),
+            "options": f"-c lock_timeout={milliseconds} -c statement_timeout={milliseconds}",
+            "keepalives": "1",
+            "keepalives_idle": str(seconds),
+            "keepalives_interval": str(max(1, seconds // 3)),
+            "keepalives_count": "3",
+            "tcp_user_timeout": str(milliseconds),
+        }
+    elif url.get_backend_name() == "mysql" and url.get_driver_name() in ("pymysql", "mysqldb"):
+        added = {name: str(seconds) for name in ("connect_timeout", "read_timeout", "write_timeout")}
+    return url.update_query_dict({name: value for name, value in added.items() if name not in url.query})
+
+
+def configure_engine(engine: Engine, response_timeout: float = DEFAULT_RESPONSE_TIMEOUT) -> None:
     """Add naas's per-backend connection settings to an engine oslo.db has built.
 
     Called by the transaction context when it creates its engines, and by
     :mod:`naas_plugins.sql.migration` for the engines it builds itself.
+    ``response_timeout`` bounds lock waits (see the module docstring).
     """
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, response_timeout)
     elif engine.dialect.name == "mysql":
-        sa.event.listen(engine, "connect", _mysql_read_committed)
+        lock_wait = max(1, math.ceil(response_timeout))
+
+        def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+            _mysql_session(dbapi_connection, lock_wait)
+
+        sa.event.listen(engine, "connect", on_connect)
         # SQLAlchemy's MySQL compiler links a nested join to the inner Join object rather than to its
         # tables, so its cartesian-product linter flags joins whose ON clause compares a column with a
         # parameter only (the pool joined to a new subnet's network). The same statements are linted
@@ -160,21 +207,23 @@ def configure_engine(engine: Engine) -> None:
         engine.dispose()
 
 
-def _mysql_read_committed(dbapi_connection: Any, connection_record: Any) -> None:
+def _mysql_session(dbapi_connection: Any, lock_wait_seconds: int) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {lock_wait_seconds}")
     finally:
         cursor.close()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, response_timeout: float) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
+    read_only = "mode=ro" in (engine.url.database or "")
 
     def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # oslo.db has already switched off pysqlite's own BEGIN handling and set foreign_keys=ON.
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if not in_memory:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(response_timeout * 1000)}")
+        if not in_memory and not read_only:
             # WAL is persistent in the file: switch once, not on every connection.
             (journal_mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
             if journal_mode.lower() != "wal":
@@ -209,7 +258,7 @@ def _configure_sqlite(engine: Engine) -> None:
             old_pool._creator,
             pool_size=_SQLITE_POOL_SIZE,
             max_overflow=_SQLITE_POOL_OVERFLOW,
-            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            timeout=response_timeout,
             recycle=old_pool._recycle,
             reset_on_return=old_pool._reset_on_return,
             _dispatch=old_pool.dispatch,
@@ -254,22 +303,34 @@ class Database:
     def __init__(
         self, connection: str | TransactionContext, *, engine_options: Mapping[str, Any] | None = None
     ) -> None:
+        options = {**_DEFAULT_ENGINE_OPTIONS, **(engine_options or {})}
+        self.response_timeout: float = float(options.pop("response_timeout", DEFAULT_RESPONSE_TIMEOUT))
         self.url: str | None
         if isinstance(connection, str):
+            url = sa.engine.make_url(connection)
             self.url = connection
-            options = {**_DEFAULT_ENGINE_OPTIONS, **(engine_options or {})}
-            if sa.engine.make_url(connection).get_backend_name() == "sqlite":
+            if url.get_backend_name() == "sqlite":
                 # oslo.db gives SQLite files a NullPool, which takes no pool_timeout.
                 options.pop("pool_timeout", None)
+                _check_sqlite_file(url)
+                url = _read_only_if_unwritable(url)
             self.transaction_context = enginefacade.transaction_context()
-            self.transaction_context.configure(connection=connection, **options)
+            self.transaction_context.configure(
+                connection=_with_timeouts(url, self.response_timeout).render_as_string(hide_password=False), **options
+            )
         else:
             self.transaction_context = connection
             self.url = None
+        self.name = _describe(connection)
+        """What errors call the database: its URL without the password, or an SQLite file's path."""
+
+        def configure(engine: Engine) -> None:
+            configure_engine(engine, self.response_timeout)
+
         if self.transaction_context.is_started:
-            configure_engine(self.transaction_context.writer.get_engine())
+            configure(self.transaction_context.writer.get_engine())
         else:
-            self.transaction_context.append_on_engine_create(configure_engine)
+            self.transaction_context.append_on_engine_create(configure)
         self._scope = _Scope()
         self._depth = _Depth()
         self._retry = oslo_db_api.wrap_db_retry(
@@ -284,9 +345,23 @@ class Database:
 
     @property
     def engine(self) -> Engine:
-        """The writer engine (starting the transaction context if needed)."""
-        engine: Engine = self.transaction_context.writer.get_engine()
+        """The writer engine (starting the transaction context if needed). Raises ServiceUnavailable."""
+        with self.unavailable_as_naas_error():
+            engine: Engine = self.transaction_context.writer.get_engine()
         return engine
+
+    @contextlib.contextmanager
+    def unavailable_as_naas_error(self) -> Iterator[None]:
+        """Turn a database that cannot serve the block into :class:`~naas.exceptions.ServiceUnavailable`."""
+        try:
+            yield
+        except Exception as error:
+            if not _is_database_error(error):
+                raise
+            unavailable = _unavailable(error, self.name, self.response_timeout)
+            if unavailable is None:
+                raise
+            raise unavailable from error
 
     @property
     def dialect(self) -> str:
@@ -312,7 +387,11 @@ class Database:
             raise TypeError("a writer transaction cannot start inside a reader transaction")
         # Take SQLite's write lock now, before the first read (see the module docstring).
         begin = sqlite_begin("IMMEDIATE") if self._depth.writer == 0 else contextlib.nullcontext()
-        with begin, self.transaction_context.writer.connection.using(self._scope) as connection:
+        with (
+            self.unavailable_as_naas_error(),
+            begin,
+            self.transaction_context.writer.connection.using(self._scope) as connection,
+        ):
             self._depth.writer += 1
             outer, self._depth.connection = self._depth.connection, connection
             try:
@@ -324,7 +403,10 @@ class Database:
     @contextlib.contextmanager
     def reader(self) -> Iterator[Connection]:
         """A read-only transaction (one snapshot on SQLite), or the transaction already open."""
-        with self.transaction_context.reader.connection.using(self._scope) as connection:
+        with (
+            self.unavailable_as_naas_error(),
+            self.transaction_context.reader.connection.using(self._scope) as connection,
+        ):
             self._depth.reader += 1
             outer, self._depth.connection = self._depth.connection, connection
             try:
@@ -347,6 +429,130 @@ class Database:
             return work()
         retried: Callable[[], T] = self._retry(work)
         return retried()
+
+
+def _describe(connection: str | TransactionContext) -> str:
+    if not isinstance(connection, str):
+        return "the configured database"
+    url = sa.engine.make_url(connection)
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database or ':memory:'}"
+    return f"database {url.render_as_string(hide_password=True)}"
+
+
+def _check_sqlite_file(url: sa.engine.URL) -> None:
+    """Refuse an SQLite file that is empty (0 bytes) and has been for a while: not a database being created.
+
+    SQLite would take it for a new database and naas would forget, silently, all it had
+    allocated; a file naas is creating right now is written within milliseconds.
+    """
+    path = url.database
+    if not path or path == ":memory:" or url.query.get("mode") == "memory":
+        return
+    try:
+        status = os.stat(path)
+    except OSError:
+        return
+    if status.st_size == 0 and time.time() - status.st_mtime > _EMPTY_FILE_GRACE_SECONDS:
+        raise ServiceUnavailable(
+            f"SQLite database {path}",
+            "the file is empty (0 bytes), so it holds none of naas's state; restore it from a backup, "
+            "or delete it to start with a new database",
+        )
+
+
+def _read_only_if_unwritable(url: sa.engine.URL) -> sa.engine.URL:
+    """``url`` opened read-only when the file or its directory cannot be written (a read-only copy or mount).
+
+    WAL needs to create ``-shm`` next to the file; read-only, SQLite reads an
+    existing WAL through its ``-shm``, or, with neither there (every writer closed
+    cleanly), the file alone as immutable. Reads work; a write fails with
+    "attempt to write a readonly database" (a ServiceUnavailable naming the file).
+    """
+    path = url.database
+    if not path or path == ":memory:" or url.query or path.startswith("file:") or not os.path.exists(path):
+        return url
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.access(directory, os.W_OK) and os.access(path, os.W_OK):
+        return url
+    immutable = "" if os.path.exists(f"{path}-wal") else "&immutable=1"
+    return url.set(database=f"file:{os.path.abspath(path)}?mode=ro{immutable}", query={"uri": "true"})
+
+
+# PostgreSQL SQLSTATEs (lock_not_available, query_canceled: a lock_timeout or statement_timeout ran out)
+# and MySQL/MariaDB error codes (lock wait timeout, max_statement_time, lost or failed connections).
+_PG_TIMEOUTS: Final = frozenset({"55P03", "57014"})
+_MYSQL_TIMEOUTS: Final = frozenset({1205, 1969, 3024})
+_MYSQL_UNREACHABLE: Final = frozenset({2002, 2003, 2005})
+_MYSQL_CONNECTION: Final = frozenset({2006, 2013, 2055})
+# What SQLite says, and what it means for the file.
+_SQLITE_PROBLEMS: Final = (
+    ("database is locked", "it is locked by another process (a write waited {timeout})"),
+    ("readonly database", "the file or its directory is read-only"),
+    ("database or disk is full", "the disk is full"),
+    ("disk image is malformed", "the file is damaged (not a valid SQLite database)"),
+    ("file is not a database", "the file is not an SQLite database"),
+    ("unable to open database file", "the file cannot be opened (missing directory or no permission)"),
+    ("disk i/o error", "the disk reports an I/O error"),
+)
+_EMPTY_FILE_GRACE_SECONDS: Final = 10.0
+_DRIVER_MODULES: Final = frozenset({"sqlite3", "psycopg2", "psycopg", "pymysql", "MySQLdb"})
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """oslo.db's, SQLAlchemy's, or a DB-API driver's (raised raw from a connect-time listener) error."""
+    if isinstance(error, (db_exc.DBError, sa_exc.SQLAlchemyError)):
+        return True
+    return type(error).__module__.partition(".")[0] in _DRIVER_MODULES
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The DB-API driver's error inside oslo.db's and SQLAlchemy's wrappers."""
+    inner: BaseException = getattr(error, "inner_exception", None) or error
+    return getattr(inner, "orig", None) or inner
+
+
+def _unavailable(error: BaseException, name: str, response_timeout: float) -> ServiceUnavailable | None:
+    """The ServiceUnavailable a database error means, or None if it is not about the database's availability."""
+    if isinstance(error, (db_exc.DBDuplicateEntry, db_exc.DBReferenceError, db_exc.RetryRequest)):
+        return None
+    driver = _driver_error(error)
+    args: tuple[Any, ...] = getattr(driver, "args", ())
+    mysql_code = args[0] if len(args) == 2 and isinstance(args[0], int) else None
+    # A MySQL driver's error is (code, message): the message is what a person reads.
+    text = " ".join(str(args[1] if mysql_code is not None else driver).split()) or type(driver).__name__
+    timeout = f"{response_timeout:g} s, [database] response_timeout"
+    if name.startswith("SQLite") and isinstance(driver, Exception):
+        lowered = text.lower()
+        for clue, meaning in _SQLITE_PROBLEMS:
+            if clue in lowered:
+                return ServiceUnavailable(name, f"{meaning.format(timeout=timeout)} ({text})")
+    code = getattr(driver, "pgcode", None)
+    if code in _PG_TIMEOUTS:
+        return ServiceUnavailable(name, f"a lock or statement waited longer than {timeout} ({text})")
+    if mysql_code in _MYSQL_TIMEOUTS:
+        return ServiceUnavailable(name, f"a lock or statement waited longer than {timeout} ({text})")
+    if isinstance(error, db_exc.DBDeadlock):
+        return None
+    if "timeout expired" in text or "timed out" in text:
+        return ServiceUnavailable(name, f"the server did not answer within {timeout} ({text})")
+    if isinstance(error, sa_exc.TimeoutError):
+        return ServiceUnavailable(name, f"no pooled connection became free within {timeout} ({text})")
+    # libpq's own failures (no server, no answer, a connection closed) carry no SQLSTATE.
+    libpq_failure = hasattr(driver, "pgcode") and code is None and type(driver).__name__ == "OperationalError"
+    failed = (
+        isinstance(error, db_exc.DBConnectionError)
+        or mysql_code in _MYSQL_UNREACHABLE | _MYSQL_CONNECTION
+        or libpq_failure
+        or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+    )
+    if not failed:
+        return None
+    # A failure before any statement ran is one to connect.
+    statement = getattr(getattr(error, "inner_exception", None) or error, "statement", None)
+    if statement is None or mysql_code in _MYSQL_UNREACHABLE:
+        return ServiceUnavailable(name, f"it could not be reached ({text})")
+    return ServiceUnavailable(name, f"the connection was lost ({text})")
 
 
 def _is_retriable(error: BaseException) -> bool:

@@ -28,20 +28,36 @@ smallest free block, however many rows there are.
 
 Unique constraints are named ``uniq_<table>0<column>0<column>``: oslo.db reads the
 column names back from that form into ``DBDuplicateEntry.columns`` on every backend.
+
+Every string compares exactly, whatever the server's defaults (:class:`ExactString`): on
+MySQL/MariaDB each text column is ``utf8mb4`` with a binary, NO PAD collation (a server
+default such as ``utf8mb4_general_ci`` would make ``alice``, ``ALICE``, ``alice `` and
+``alicé`` one project id); SQLite and PostgreSQL compare strings exactly already.
+
+Sizes hold the largest values the requests admit (:mod:`naas.requests`): names and
+project ids of 255 characters, comma-separated lists (pool prefixes, allocation pools)
+in ``MEDIUMTEXT`` on MySQL/MariaDB, whose ``TEXT`` stops at 64 KiB.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "HEX_WIDTH",
+    "MARIADB_COLLATION",
+    "MYSQL_CHARSET",
+    "MYSQL_COLLATION",
+    "NAME_LENGTH",
     "AutoAllocatedTopologyRow",
     "Base",
+    "ExactString",
     "FloatingIPRow",
     "IPAllocationRow",
     "NetworkRow",
@@ -51,6 +67,7 @@ __all__ = [
     "SubnetPoolFreeBlockRow",
     "SubnetPoolRow",
     "SubnetRow",
+    "exact_collation",
     "from_hex",
     "next_created_at",
     "to_hex",
@@ -61,7 +78,44 @@ HEX_WIDTH = 32
 
 ID_LENGTH = 36
 NAME_LENGTH = 255
+"""The longest name or project id stored (naas.requests admits no longer)."""
 ADDRESS_LENGTH = 64
+
+MYSQL_CHARSET = "utf8mb4"
+MARIADB_COLLATION = "utf8mb4_nopad_bin"
+MYSQL_COLLATION = "utf8mb4_0900_bin"
+"""The collations of every text column on MariaDB and on MySQL 8: byte-wise and NO PAD.
+
+(``utf8mb4_bin`` would not do: it is PAD SPACE, so ``'alice '`` still equals ``'alice'``.)
+"""
+
+
+def exact_collation(dialect: sa.Dialect) -> str:
+    """The binary, NO PAD ``utf8mb4`` collation of a MySQL or MariaDB server."""
+    return MARIADB_COLLATION if getattr(dialect, "is_mariadb", False) else MYSQL_COLLATION
+
+
+class ExactString(sa.types.TypeDecorator[str]):
+    """``VARCHAR(length)`` (``MEDIUMTEXT`` without a length) that compares exactly on every backend.
+
+    SQLite and PostgreSQL compare strings exactly already; on MySQL/MariaDB the
+    column gets the collation of :func:`exact_collation`, whatever the server's default.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name not in ("mysql", "mariadb"):
+            return dialect.type_descriptor(sa.String(self.length) if self.length else sa.Text())
+        collation = exact_collation(dialect)
+        if self.length is None:
+            return dialect.type_descriptor(mysql.MEDIUMTEXT(charset=MYSQL_CHARSET, collation=collation))
+        return dialect.type_descriptor(mysql.VARCHAR(self.length, charset=MYSQL_CHARSET, collation=collation))
 
 
 def to_hex(value: int) -> str:
@@ -101,11 +155,11 @@ class Base(DeclarativeBase):
 
 
 def _id_column() -> Mapped[str]:
-    return mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    return mapped_column(ExactString(ID_LENGTH), primary_key=True)
 
 
 def _project_column() -> Mapped[str]:
-    return mapped_column(sa.String(NAME_LENGTH), nullable=False, index=True)
+    return mapped_column(ExactString(NAME_LENGTH), nullable=False, index=True)
 
 
 def _created_column() -> Mapped[int]:
@@ -118,7 +172,7 @@ class NetworkRow(Base):
 
     id: Mapped[str] = _id_column()
     project_id: Mapped[str] = _project_column()
-    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    name: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False)
     admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     shared: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     router_external: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
@@ -126,7 +180,7 @@ class NetworkRow(Base):
     # TRUE on the default external network, NULL elsewhere: the UNIQUE constraint allows one TRUE.
     default_marker: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     mtu: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    status: Mapped[str] = mapped_column(ExactString(16), nullable=False)
     created_at: Mapped[int] = _created_column()
 
 
@@ -138,10 +192,10 @@ class SubnetPoolRow(Base):
 
     id: Mapped[str] = _id_column()
     project_id: Mapped[str] = _project_column()
-    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    name: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False)
     ip_version: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     # The compacted prefixes, comma-separated: read and written whole with the pool.
-    prefixes: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    prefixes: Mapped[str] = mapped_column(ExactString(), nullable=False)
     default_prefixlen: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     min_prefixlen: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     max_prefixlen: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
@@ -166,10 +220,10 @@ class SubnetPoolFreeBlockRow(Base):
     __tablename__ = "subnetpool_free_blocks"
 
     subnetpool_id: Mapped[str] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("subnetpools.id", ondelete="CASCADE"), primary_key=True
+        ExactString(ID_LENGTH), sa.ForeignKey("subnetpools.id", ondelete="CASCADE"), primary_key=True
     )
     host_bits: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
-    network: Mapped[str] = mapped_column(sa.String(HEX_WIDTH), primary_key=True)
+    network: Mapped[str] = mapped_column(ExactString(HEX_WIDTH), primary_key=True)
 
 
 class SubnetRow(Base):
@@ -186,18 +240,18 @@ class SubnetRow(Base):
     # RESTRICT, not CASCADE: a network is deleted after its subnets, each of which first gives its
     # prefix back to its pool; a cascade could sweep away a subnet added meanwhile with its prefix.
     network_id: Mapped[str] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=False, index=True
+        ExactString(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=False, index=True
     )
-    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    name: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False)
     ip_version: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
-    cidr: Mapped[str] = mapped_column(sa.String(ADDRESS_LENGTH), nullable=False)
-    gateway_ip: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH), nullable=True)
+    cidr: Mapped[str] = mapped_column(ExactString(ADDRESS_LENGTH), nullable=False)
+    gateway_ip: Mapped[str | None] = mapped_column(ExactString(ADDRESS_LENGTH), nullable=True)
     # "first-last" ranges, comma-separated: read and written whole with the subnet.
-    allocation_pools: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    allocation_pools: Mapped[str] = mapped_column(ExactString(), nullable=False)
     enable_dhcp: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     # RESTRICT: a pool cannot be deleted from under its subnets.
     subnetpool_id: Mapped[str | None] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("subnetpools.id"), nullable=True
+        ExactString(ID_LENGTH), sa.ForeignKey("subnetpools.id"), nullable=True
     )
     created_at: Mapped[int] = _created_column()
 
@@ -208,10 +262,10 @@ class SubnetFreeRangeRow(Base):
     __tablename__ = "subnet_free_ranges"
 
     subnet_id: Mapped[str] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True
+        ExactString(ID_LENGTH), sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True
     )
-    first: Mapped[str] = mapped_column(sa.String(HEX_WIDTH), primary_key=True)
-    last: Mapped[str] = mapped_column(sa.String(HEX_WIDTH), nullable=False)
+    first: Mapped[str] = mapped_column(ExactString(HEX_WIDTH), primary_key=True)
+    last: Mapped[str] = mapped_column(ExactString(HEX_WIDTH), nullable=False)
 
 
 class PortRow(Base):
@@ -221,13 +275,13 @@ class PortRow(Base):
     id: Mapped[str] = _id_column()
     project_id: Mapped[str] = _project_column()
     # RESTRICT: a network cannot be deleted from under its ports.
-    network_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=False)
-    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    network_id: Mapped[str] = mapped_column(ExactString(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=False)
+    name: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False)
     admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
-    mac_address: Mapped[str] = mapped_column(sa.String(32), nullable=False)
-    device_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False, index=True)
-    device_owner: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    mac_address: Mapped[str] = mapped_column(ExactString(32), nullable=False)
+    device_id: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False, index=True)
+    device_owner: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False)
+    status: Mapped[str] = mapped_column(ExactString(16), nullable=False)
     created_at: Mapped[int] = _created_column()
 
 
@@ -237,13 +291,13 @@ class IPAllocationRow(Base):
     __tablename__ = "ip_allocations"
 
     # RESTRICT: a subnet cannot be deleted from under the addresses on it.
-    subnet_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), sa.ForeignKey("subnets.id"), primary_key=True)
-    ip_address: Mapped[str] = mapped_column(sa.String(ADDRESS_LENGTH), primary_key=True)
+    subnet_id: Mapped[str] = mapped_column(ExactString(ID_LENGTH), sa.ForeignKey("subnets.id"), primary_key=True)
+    ip_address: Mapped[str] = mapped_column(ExactString(ADDRESS_LENGTH), primary_key=True)
     port_id: Mapped[str] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("ports.id", ondelete="CASCADE"), nullable=False, index=True
+        ExactString(ID_LENGTH), sa.ForeignKey("ports.id", ondelete="CASCADE"), nullable=False, index=True
     )
     # The address's place in the port's fixed_ips, which keep the order they were asked for in.
-    position: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
 
 class RouterRow(Base):
@@ -251,12 +305,14 @@ class RouterRow(Base):
 
     id: Mapped[str] = _id_column()
     project_id: Mapped[str] = _project_column()
-    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    name: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False)
     admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    gw_network_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=True)
+    status: Mapped[str] = mapped_column(ExactString(16), nullable=False)
+    gw_network_id: Mapped[str | None] = mapped_column(
+        ExactString(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=True
+    )
     gw_port_id: Mapped[str | None] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("ports.id"), nullable=True, index=True
+        ExactString(ID_LENGTH), sa.ForeignKey("ports.id"), nullable=True, index=True
     )
     enable_snat: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     created_at: Mapped[int] = _created_column()
@@ -271,19 +327,21 @@ class FloatingIPRow(Base):
 
     id: Mapped[str] = _id_column()
     project_id: Mapped[str] = _project_column()
-    floating_network_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=False)
-    floating_ip_address: Mapped[str] = mapped_column(sa.String(ADDRESS_LENGTH), nullable=False)
+    floating_network_id: Mapped[str] = mapped_column(
+        ExactString(ID_LENGTH), sa.ForeignKey("networks.id"), nullable=False
+    )
+    floating_ip_address: Mapped[str] = mapped_column(ExactString(ADDRESS_LENGTH), nullable=False)
     floating_port_id: Mapped[str] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("ports.id", ondelete="CASCADE"), nullable=False, index=True
+        ExactString(ID_LENGTH), sa.ForeignKey("ports.id", ondelete="CASCADE"), nullable=False, index=True
     )
     fixed_port_id: Mapped[str | None] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("ports.id"), nullable=True, index=True
+        ExactString(ID_LENGTH), sa.ForeignKey("ports.id"), nullable=True, index=True
     )
-    fixed_ip_address: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH), nullable=True)
+    fixed_ip_address: Mapped[str | None] = mapped_column(ExactString(ADDRESS_LENGTH), nullable=True)
     router_id: Mapped[str | None] = mapped_column(
-        sa.String(ID_LENGTH), sa.ForeignKey("routers.id"), nullable=True, index=True
+        ExactString(ID_LENGTH), sa.ForeignKey("routers.id"), nullable=True, index=True
     )
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    status: Mapped[str] = mapped_column(ExactString(16), nullable=False)
     created_at: Mapped[int] = _created_column()
 
 
@@ -296,12 +354,12 @@ class AutoAllocatedTopologyRow(Base):
 
     __tablename__ = "auto_allocated_topologies"
 
-    project_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    owner: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH), nullable=True)
+    project_id: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), primary_key=True)
+    status: Mapped[str] = mapped_column(ExactString(16), nullable=False)
+    owner: Mapped[str | None] = mapped_column(ExactString(NAME_LENGTH), nullable=True)
     lease_expires_at: Mapped[float] = mapped_column(sa.Double, nullable=False)
-    network_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH), nullable=True)
-    router_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH), nullable=True)
+    network_id: Mapped[str | None] = mapped_column(ExactString(ID_LENGTH), nullable=True)
+    router_id: Mapped[str | None] = mapped_column(ExactString(ID_LENGTH), nullable=True)
     # Comma-separated ids, in the order they were made.
-    subnet_ids: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    subnet_ids: Mapped[str] = mapped_column(ExactString(), nullable=False)
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)

@@ -619,25 +619,34 @@ class _SqlTransaction(Transaction):
 
     def take_prefix(self, subnetpool: SubnetPool, prefixlen: int) -> netaddr.IPNetwork:
         width = _WIDTH[subnetpool.ip_version]
-        network = _ipam.allocate_any_prefix(self._connection, subnetpool.id, width, prefixlen, self._locks)
+        self._lock_pool(subnetpool)
+        network = _ipam.allocate_any_prefix(self._connection, subnetpool.id, width, prefixlen)
         if network is None:
             raise SubnetPoolExhausted(subnetpool.id, prefixlen)
         return netaddr.IPNetwork((network, prefixlen), version=_version(subnetpool.ip_version))
 
     def take_cidr(self, subnetpool: SubnetPool, cidr: netaddr.IPNetwork) -> netaddr.IPNetwork:
         width = _WIDTH[subnetpool.ip_version]
-        if not _ipam.allocate_prefix(self._connection, subnetpool.id, width, cidr, _pool_bits(subnetpool), self._locks):
+        self._lock_pool(subnetpool)
+        if not _ipam.allocate_prefix(self._connection, subnetpool.id, width, cidr, _pool_bits(subnetpool)):
             raise Conflict(
                 "subnetpool", subnetpool.id, f"Prefix {cidr} is not available in subnet pool {subnetpool.id}."
             )
         return cidr
 
     def give_back_prefix(self, subnetpool: SubnetPool, cidr: netaddr.IPNetwork) -> None:
-        # Locked: a release merges free buddies, and two at once in one pool could each miss the other's half.
-        self.subnetpool(subnetpool.id, for_update=True)
+        self._lock_pool(subnetpool)
         _ipam.release_prefix(
             self._connection, subnetpool.id, _WIDTH[subnetpool.ip_version], cidr, _pool_bits(subnetpool)
         )
+
+    def _lock_pool(self, subnetpool: SubnetPool) -> None:
+        """Changes to a pool's free blocks take turns (free when the rules already read the pool for update).
+
+        A carve takes the smallest fitting block lowest first and a release merges free buddies: two at once
+        in one pool could take blocks out of order or each miss the other's half.
+        """
+        self.subnetpool(subnetpool.id, for_update=True)
 
     def has_room(self, subnetpool: SubnetPool, prefixlen: int) -> bool:
         return _ipam.has_room(self._connection, subnetpool.id, _WIDTH[subnetpool.ip_version], prefixlen)

@@ -7,6 +7,11 @@ exactly one succeed. Every change is ``UPDATE`` / ``DELETE ... WHERE project_id
 = :p AND version = :seen``, a compare-and-swap whose row count says who won.
 Each method is one statement in its own transaction.
 
+Project ids are compared exactly: the column's collation does that on every
+backend (see :mod:`naas_plugins.sql.models`), and :meth:`SqlTopologyStore.get`
+checks the id it read back, so that a schema still comparing loosely cannot hand
+one project another's record.
+
 Waiting polls the record's version, starting at a few milliseconds and backing
 off, since another process's commit cannot wake this one.
 """
@@ -20,9 +25,10 @@ import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
 from naas.auto_allocate.store import TopologyRecord, TopologyStatus, TopologyStore
+from naas.exceptions import BadRequest
 from naas_plugins.sql._rows import format_ids, parse_ids
 from naas_plugins.sql.database import Database
-from naas_plugins.sql.models import AutoAllocatedTopologyRow
+from naas_plugins.sql.models import NAME_LENGTH, AutoAllocatedTopologyRow
 
 __all__ = ["SqlTopologyStore"]
 
@@ -77,9 +83,13 @@ class SqlTopologyStore(TopologyStore):
     def get(self, project_id: str) -> TopologyRecord | None:
         with self.database.reader() as connection:
             row = connection.execute(_GET, {"b_project": project_id}).first()
-        return None if row is None else _record(row)
+        return None if row is None or row.project_id != project_id else _record(row)
 
     def create(self, record: TopologyRecord) -> bool:
+        """Claim the project's record; BadRequest for a project id longer than the column holds."""
+        if len(record.project_id) > NAME_LENGTH:
+            raise BadRequest("auto_allocated_topology", "project_id", f"is longer than {NAME_LENGTH} characters")
+
         def attempt() -> bool:
             try:
                 with self.database.writer() as connection:

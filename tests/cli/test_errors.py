@@ -118,7 +118,8 @@ def test_unreachable_database(naas: Run, tmp_path: Path, backend: str, command: 
 
     assert result.returncode == 1
     (line,) = result.error_lines
-    assert line.startswith(f"The database could not be reached ({url.replace(':secret', ':***')}): "), line
+    masked = url.replace(":secret", ":***")
+    assert line.startswith(f"The database {masked} cannot serve the request: it could not be reached ("), line
     assert "refused" in line
     assert "secret" not in result.stderr
     assert "Traceback" not in result.stderr
@@ -135,8 +136,8 @@ class TestDescribeError:
         error = exc.OperationalError(None, None, Exception("connection to server failed: Connection refused\nhint"))
 
         assert describe_error(error, "mysql+pymysql://root:pw@db/naas") == (
-            "The database could not be reached (mysql+pymysql://root:***@db/naas): "
-            "connection to server failed: Connection refused"
+            "The database mysql+pymysql://root:***@db/naas cannot serve the request: "
+            "it could not be reached (connection to server failed: Connection refused)."
         )
 
     def test_a_connection_failure_found_along_the_causes(self) -> None:
@@ -148,7 +149,9 @@ class TestDescribeError:
             except db_exception.DBConnectionError as error:
                 raise PluginLoadError("naas.core_plugins", "sql", f"building it failed: {error!r}") from error
         except PluginLoadError as wrapped:
-            assert describe_error(wrapped) == "The database could not be reached: timed out"
+            assert (
+                describe_error(wrapped) == "The database cannot serve the request: it could not be reached (timed out)."
+            )
 
     def test_a_failed_statement_is_a_database_error_not_an_outage(self) -> None:
         from oslo_db import exception as db_exception

@@ -13,14 +13,16 @@ import concurrent.futures
 import multiprocessing
 import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import fixtures
 import netaddr
 
 from naas import RequestContext, admin_context
 from naas.auto_allocate import AutoAllocator
-from naas_plugins.sql import SqlCorePlugin
+from naas_plugins.sql import SqlCorePlugin, _ipam
 
 from .base import BackendTestCase
 from .consistency import free_space_problems
@@ -146,6 +148,37 @@ class TestConcurrencySQLite(BackendTestCase):
 
         _, errors = _in_threads(THREADS, release)
         self.assertEqual({}, errors)
+        self.assertEqual([], free_space_problems(self.core))
+
+    def slow_carves(self) -> None:
+        """Open a race window in every carve: the block is read, not yet carved."""
+        carve = _ipam._carve
+
+        def slow_carve(*args: Any, **kwargs: Any) -> None:
+            time.sleep(0.05)
+            carve(*args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch("naas_plugins.sql._ipam._carve", slow_carve))
+
+    def test_concurrent_subnets_from_a_pool_are_lowest_first(self) -> None:
+        """Issue 10: on PostgreSQL, allocations racing for one block took larger blocks and fragmented the pool."""
+        pool = self.core.create_subnetpool(self.admin, {"prefixes": ["10.100.0.0/16"], "default_prefixlen": 24})
+        networks = [self.core.create_network(self.admin, {}).id for _ in range(8)]
+        self.slow_carves()
+
+        def ask(index: int) -> netaddr.IPNetwork:
+            body = {"network_id": networks[index], "subnetpool_id": pool.id, "prefixlen": 24}
+            return self.cores[index % 2].create_subnet(self.admin, body).cidr
+
+        results, errors = _in_threads(8, ask)
+        self.assertEqual({}, errors)
+        self.assertEqual(
+            [netaddr.IPNetwork(f"10.100.{n}.0/24") for n in range(8)], sorted(results.values()), "not lowest first"
+        )
+        half = self.core.create_subnet(
+            self.admin, {"network_id": networks[0], "subnetpool_id": pool.id, "prefixlen": 17}
+        )
+        self.assertEqual(netaddr.IPNetwork("10.100.128.0/17"), half.cidr)
         self.assertEqual([], free_space_problems(self.core))
 
     def test_one_project_asking_through_several_plugin_sets_gets_one_topology(self) -> None:

@@ -15,10 +15,9 @@ from naas import admin_context
 from naas.events import EventRegistry
 from naas.exceptions import PluginLoadError
 from naas.loading import load_plugins
-from naas.opts import register_opts
+from naas.opts import DEFAULT_RESPONSE_TIMEOUT, register_opts
 from naas_plugins.memory import MemoryCorePlugin
 from naas_plugins.sql import SqlCorePlugin, SqlL3Plugin, migration
-from naas_plugins.sql.database import SQLITE_BUSY_TIMEOUT_MS
 
 
 def _config(tmp: Path, text: str) -> cfg.ConfigOpts:
@@ -68,7 +67,9 @@ class TestConfiguration(testtools.TestCase):
                 name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
                 for name in ("journal_mode", "foreign_keys", "busy_timeout")
             }
-        self.assertEqual({"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": SQLITE_BUSY_TIMEOUT_MS}, pragmas)
+        self.assertEqual(
+            {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": int(DEFAULT_RESPONSE_TIMEOUT * 1000)}, pragmas
+        )
 
     def test_sqlite_enforces_foreign_keys(self) -> None:
         core = self._plugin(_config(self.tmp, f"[DEFAULT]\nstate_path = {self.tmp}\n"))

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 
 from naas import admin_context
 from naas_plugins.sql import SqlCorePlugin, migration
-from naas_plugins.sql.models import Base
+from naas_plugins.sql.models import Base, ExactString, exact_collation
 from naas_plugins.sql.testing import require_backend, temporary_database
 
 
@@ -84,6 +84,50 @@ class TestMigrationsSQLite(testtools.TestCase):
             self.assertEqual([], errors)
             self.assertEqual(migration.head(), migration.current(url))
 
+    def test_upgrading_from_the_first_revision_keeps_the_rows_and_compares_exactly(self) -> None:
+        with self.empty_database() as url:
+            migration.upgrade(url, "0001_initial_schema")
+            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            self.addCleanup(engine.dispose)
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO auto_allocated_topologies (project_id, status, lease_expires_at, subnet_ids,"
+                        " version) VALUES (:p, 'ready', 0, 'a,b', 3)"
+                    ),
+                    {"p": "alice"},
+                )
+            migration.upgrade(url)
+            self.assertEqual(migration.head(), migration.current(url))
+            with engine.connect() as connection:
+                self.assertEqual(
+                    [("alice", "a,b", 3)],
+                    connection.execute(
+                        sa.text("SELECT project_id, subnet_ids, version FROM auto_allocated_topologies")
+                    ).all(),
+                )
+                for spelling in ("ALICE", "alice ", "alicé"):
+                    found = connection.execute(
+                        sa.text("SELECT project_id FROM auto_allocated_topologies WHERE project_id = :p"),
+                        {"p": spelling},
+                    ).all()
+                    self.assertEqual([], found, spelling)
+
+    def test_positions_beyond_a_smallint_are_stored(self) -> None:
+        with self.empty_database() as url:
+            migration.upgrade(url)
+            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            self.addCleanup(engine.dispose)
+            ip_allocations = Base.metadata.tables["ip_allocations"]
+            with engine.connect() as connection:
+                self.assertIsInstance(
+                    {column["name"]: column for column in sa.inspect(connection).get_columns("ip_allocations")}[
+                        "position"
+                    ]["type"],
+                    sa.Integer,
+                )
+            self.assertIsInstance(ip_allocations.c.position.type, sa.Integer)
+
 
 class TestMigrationsPostgreSQL(TestMigrationsSQLite):
     backend = "postgresql"
@@ -91,3 +135,37 @@ class TestMigrationsPostgreSQL(TestMigrationsSQLite):
 
 class TestMigrationsMySQL(TestMigrationsSQLite):
     backend = "mysql"
+
+    def test_every_text_column_compares_exactly_whatever_the_server_default(self) -> None:
+        with self.empty_database() as url:
+            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            self.addCleanup(engine.dispose)
+            with engine.connect() as connection:
+                server_default = connection.execute(sa.text("SELECT @@collation_database")).scalar_one()
+            migration.upgrade(url)
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    sa.text(
+                        "SELECT table_name, column_name, collation_name, data_type FROM information_schema.columns"
+                        " WHERE table_schema = DATABASE() AND collation_name IS NOT NULL"
+                        " AND table_name != 'alembic_version'"
+                    )
+                ).all()
+            expected = {
+                (table.name, column.name)
+                for table in Base.metadata.sorted_tables
+                for column in table.columns
+                if isinstance(column.type, ExactString)
+            }
+            self.assertEqual(expected, {(row[0], row[1]) for row in rows})
+            self.assertEqual(
+                {exact_collation(engine.dialect)}, {row[2] for row in rows}, f"server default {server_default}"
+            )
+            self.assertEqual(
+                {
+                    ("subnetpools", "prefixes"),
+                    ("subnets", "allocation_pools"),
+                    ("auto_allocated_topologies", "subnet_ids"),
+                },
+                {(row[0], row[1]) for row in rows if row[3] == "mediumtext"},
+            )
