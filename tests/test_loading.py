@@ -479,7 +479,6 @@ def test_a_wrong_plugin_in_either_option_names_that_option_s_namespace(config_fr
     assert "memory" in error.installed
 
 
-
 def test_plugins_close_releases_database_connections_and_plugins_stay_usable(
     config_from_file: Any, tmp_path: Path
 ) -> None:

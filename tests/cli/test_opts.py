@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from naas.cli.opts import list_opts
+
 from naas.cli.session import load_config
 
 
