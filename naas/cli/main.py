@@ -150,10 +150,9 @@ class NaasApp(app.App):
     def _set_console_level(self, debug: bool) -> None:
         assert self._console is not None
         verbose = self.options.verbose_level
-        everything = debug or self.options.debug
-        self._console.setLevel(logging.DEBUG if everything else {0: logging.WARNING, 1: logging.INFO}.get(verbose, 10))
+        self._console.setLevel(logging.DEBUG if debug else {0: logging.WARNING, 1: logging.INFO}.get(verbose, 10))
         self._console.filters.clear()
-        if verbose <= 1 and not everything:
+        if verbose <= 1 and not (debug or self.options.debug):
             self._console.addFilter(_OwnRecordsOnly())
 
     def initialize_app(self, argv: list[str]) -> None:
@@ -166,8 +165,6 @@ class NaasApp(app.App):
         self._warn_unknown(unknown_options(conf, whole_sections=False))
 
     def _configure_oslo_log(self, conf: cfg.ConfigOpts) -> None:
-        if self.options.debug:
-            conf.set_override("debug", True)
         if self.options.log_file:
             conf.set_override("log_file", self.options.log_file)
         self._set_console_level(debug=conf.debug)
