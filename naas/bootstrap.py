@@ -172,6 +172,8 @@ def bootstrap(core: CorePlugin, context: RequestContext, settings: BootstrapSett
         ),
         created,
     )
+    if created:
+        external = core.get_network(context, external.id)  # as it is now, with the subnet just added
     pools: list[SubnetPool] = []
     for request in pool_requests:
         pools += _create_or_find(
