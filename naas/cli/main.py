@@ -162,6 +162,7 @@ class NaasApp(app.App):
         except cfg.Error:
             return  # the command reports the broken configuration when it reads it
         self._configure_oslo_log(conf)
+        self.LOG.debug("Configuration read from: %s", ", ".join(conf.config_file) or "no file, the defaults")
         self._warn_unknown(unknown_options(conf, whole_sections=False))
 
     def _configure_oslo_log(self, conf: cfg.ConfigOpts) -> None:
