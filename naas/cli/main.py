@@ -150,7 +150,9 @@ class NaasApp(app.App):
     def _set_console_level(self, debug: bool) -> None:
         assert self._console is not None
         verbose = self.options.verbose_level
-        self._console.setLevel(logging.DEBUG if debug else {0: logging.WARNING, 1: logging.INFO}.get(verbose, 10))
+        self._console.setLevel(
+            logging.DEBUG if debug else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+        )
         self._console.filters.clear()
         if verbose <= 1 and not (debug or self.options.debug):
             self._console.addFilter(_OwnRecordsOnly())

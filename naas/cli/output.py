@@ -18,11 +18,13 @@ from cliff.columns import FormattableColumn
 __all__ = [
     "RAW_FORMATTERS",
     "AdminStateColumn",
+    "EscapedColumn",
     "RouterTypeColumn",
     "StructuredColumn",
     "displayed",
     "escape_text",
     "escaped",
+    "for_formatter",
     "show_dict",
 ]
 

@@ -240,3 +240,44 @@ def test_topology_show_takes_no_formatter_and_draws_dot_on_request(run: Naas) ->
         "naas topology show: error: unrecognized arguments: -f json (see 'naas topology show --help')"
     ]
     assert dot.returncode == 0 and dot.stdout.startswith('digraph "naas topology of project admin" {')
+
+
+def test_the_remaining_set_unset_and_filter_options(run: Naas) -> None:
+    run.json("network", "create", "public", "--external", "--default")
+    run.json("subnet", "create", "public-subnet", "--network", "public", "--subnet-range", "203.0.113.0/24")
+    run.json("network", "create", "blue")
+    run.json("subnet", "create", "s4", "--network", "blue", "--subnet-range", "10.1.0.0/24")
+    run.json("network", "create", "green")
+    run.json("subnet", "create", "s5", "--network", "green", "--subnet-range", "10.2.0.0/24")
+    run.json("router", "create", "edge", "--external-gateway", "public")
+    run.quiet("router", "add", "subnet", "edge", "s4")
+    run.json("subnet", "pool", "create", "p", "--pool-prefix", "10.8.0.0/16")
+    vm = run.json("port", "create", "vm", "--network", "blue", "--device", "instance-1")
+    port = run.json("port", "create", "down", "--network", "blue", "--disable")
+    run.json("router", "create", "off", "--disable")
+    floating = run.json("floating", "ip", "create", "public", "--port", "vm")
+
+    run.quiet("subnet", "set", "s5", "--no-allocation-pool", "--allocation-pool", "start=10.2.0.100,end=10.2.0.110")
+    run.quiet("subnet", "unset", "s5", "--name")
+    run.quiet("subnet", "pool", "set", "p", "--max-prefix-length", "28", "--default-quota", "1024", "--name", "q")
+    run.quiet("subnet", "pool", "unset", "q", "--name")
+    run.quiet("port", "set", "down", "--no-fixed-ip", "--device", "instance-2", "--name", "down2")
+    run.quiet("port", "unset", "down2", "--name")
+
+    subnet = run.json("subnet", "list", "--network", "green", "--long")[0]
+    assert (subnet["Name"], subnet["Allocation Pools"]) == ("", [{"start": "10.2.0.100", "end": "10.2.0.110"}])
+    pool = run.json("subnet", "pool", "list", "--long")[0]
+    assert pool["Name"] == ""
+    pool = run.json("subnet", "pool", "show", pool["ID"])
+    assert (pool["max_prefixlen"], pool["default_quota"]) == (28, 1024)
+    port = run.json("port", "show", port["id"])
+    assert (port["name"], port["device_id"], port["fixed_ips"]) == ("", "instance-2", [])
+    assert vm["device_id"] == "instance-1"
+    assert run.names("port", "list", "--disable") == [""]
+    assert run.names("router", "list", "--disable") == ["off"]
+    assert run.names("router", "list", "--enable") == ["edge"]
+    by_network = run.json("floating", "ip", "list", "--network", "public")
+    by_port = run.json("floating", "ip", "list", "--port", "vm")
+    elsewhere = run.json("floating", "ip", "list", "--port", port["id"])
+    assert [row["ID"] for row in by_network] == [row["ID"] for row in by_port] == [floating["id"]]
+    assert elsewhere == []
