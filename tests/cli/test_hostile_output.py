@@ -56,6 +56,7 @@ def config(tmp_path: Path) -> Path:
         (("-f", "csv"), ESCAPED.replace("\\", "\\\\")),  # CSV escapes the escapes' backslashes once more
         (("--long",), ESCAPED),
     ],
+    ids=["table", "value", "csv", "long"],
 )
 def test_lists_escape_names(naas: Run, config: Path, output: tuple[str, ...], expected: str) -> None:
     result = naas(config, "network", "list", *output)
@@ -64,7 +65,7 @@ def test_lists_escape_names(naas: Run, config: Path, output: tuple[str, ...], ex
     assert expected in result.stdout
 
 
-@pytest.mark.parametrize("output", [(), ("-f", "shell"), ("-f", "value")])
+@pytest.mark.parametrize("output", [(), ("-f", "shell"), ("-f", "value")], ids=["table", "shell", "value"])
 def test_show_escapes_names(naas: Run, config: Path, output: tuple[str, ...]) -> None:
     listed = json.loads(naas(config, "router", "list", "-f", "json").stdout)
 
