@@ -10,6 +10,13 @@ subscribers are logged and swallowed: the change has already happened.
 The registry is an ordinary object handed to whoever needs it; there is no
 process-wide instance, so two sets of plugins in one process never see each
 other's subscribers.
+
+Payloads are typed: for each :class:`ResourceType`, ``request`` is one of the
+request classes of :mod:`naas.requests` (or a :class:`FloatingIPAssociation`)
+and ``current`` / ``result`` the resource class of :mod:`naas.resources`
+listed in :data:`PAYLOAD_TYPES`. :meth:`EventRegistry.publish` refuses, with
+TypeError, a payload whose values are of other types, so a subscriber can
+rely on them. Observers that only watch are :mod:`naas.observers`.
 """
 
 from __future__ import annotations
@@ -18,12 +25,39 @@ import dataclasses
 import enum
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from naas.context import RequestContext
+import netaddr
 
-__all__ = ["Event", "EventPayload", "EventRegistry", "ResourceType", "Subscriber"]
+from naas.context import RequestContext
+from naas.requests import (
+    FloatingIPCreate,
+    InterfaceRequest,
+    NetworkCreate,
+    NetworkUpdate,
+    PortCreate,
+    PortUpdate,
+    Request,
+    RouterCreate,
+    RouterUpdate,
+    SubnetCreate,
+    SubnetPoolCreate,
+    SubnetPoolUpdate,
+    SubnetUpdate,
+)
+from naas.resources import FloatingIP, Network, Port, Resource, Router, RouterInterfaceInfo, Subnet, SubnetPool
+
+__all__ = [
+    "PAYLOAD_TYPES",
+    "Event",
+    "EventPayload",
+    "EventRegistry",
+    "FloatingIPAssociation",
+    "PayloadTypes",
+    "ResourceType",
+    "Subscriber",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -52,16 +86,78 @@ class Event(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True)
+class FloatingIPAssociation:
+    """The request of a floating IP update: associate it with ``port_id`` (None: disassociate)."""
+
+    port_id: str | None
+    fixed_ip_address: netaddr.IPAddress | None = None
+
+    @classmethod
+    def from_mapping(cls, body: Mapping[str, Any]) -> FloatingIPAssociation:
+        """From the plugins' ``{"port_id": ..., "fixed_ip_address": ...}``; TypeError for any other key."""
+        unknown = sorted(set(body) - {"port_id", "fixed_ip_address"})
+        if unknown or "port_id" not in body:
+            raise TypeError(f"a floating IP association is {{'port_id', 'fixed_ip_address'}}, not {dict(body)!r}")
+        address = body.get("fixed_ip_address")
+        return cls(body["port_id"], None if address is None else netaddr.IPAddress(str(address)))
+
+
+EventRequest = Request | FloatingIPAssociation
+
+
+@dataclasses.dataclass(frozen=True)
+class PayloadTypes:
+    """What the payload of one resource's events may hold: ``request`` of ``requests``, ``current``/``result``."""
+
+    requests: tuple[type[EventRequest], ...]
+    resource: type[Resource]
+
+
+PAYLOAD_TYPES: Mapping[ResourceType, PayloadTypes] = {
+    ResourceType.NETWORK: PayloadTypes((NetworkCreate, NetworkUpdate), Network),
+    ResourceType.SUBNET: PayloadTypes((SubnetCreate, SubnetUpdate), Subnet),
+    ResourceType.SUBNETPOOL: PayloadTypes((SubnetPoolCreate, SubnetPoolUpdate), SubnetPool),
+    ResourceType.PORT: PayloadTypes((PortCreate, PortUpdate), Port),
+    ResourceType.ROUTER: PayloadTypes((RouterCreate, RouterUpdate), Router),
+    ResourceType.ROUTER_INTERFACE: PayloadTypes((InterfaceRequest,), RouterInterfaceInfo),
+    ResourceType.FLOATINGIP: PayloadTypes((FloatingIPCreate, FloatingIPAssociation), FloatingIP),
+}
+"""For each resource, the types its events' payloads carry (checked by :meth:`EventRegistry.publish`)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class EventPayload:
     """What happened: ``request`` is the validated request (create, update),
     ``current`` the stored resource before the change (update, delete) and
-    ``result`` the stored resource after it (``AFTER_CREATE``, ``AFTER_UPDATE``)."""
+    ``result`` the stored resource after it (``AFTER_CREATE``, ``AFTER_UPDATE``).
+
+    For a router interface, ``resource_id`` is the router's and ``current`` /
+    ``result`` the :class:`~naas.resources.RouterInterfaceInfo`. A mapping
+    given as ``request`` is read as a :class:`FloatingIPAssociation`.
+    """
 
     context: RequestContext
     resource_id: str | None = None
-    request: Any = None
-    current: Any = None
-    result: Any = None
+    request: EventRequest | None = None
+    current: Resource | None = None
+    result: Resource | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request, Mapping):
+            object.__setattr__(self, "request", FloatingIPAssociation.from_mapping(self.request))
+
+    def check(self, resource: ResourceType) -> None:
+        """TypeError unless every value is of a type :data:`PAYLOAD_TYPES` lists for ``resource``."""
+        expected = PAYLOAD_TYPES[resource]
+        if self.request is not None and not isinstance(self.request, expected.requests):
+            allowed = " or ".join(kind.__name__ for kind in expected.requests)
+            raise TypeError(f"{resource.value} event: request is a {type(self.request).__name__}, not {allowed}")
+        for name in ("current", "result"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, expected.resource):
+                raise TypeError(
+                    f"{resource.value} event: {name} is a {type(value).__name__}, not {expected.resource.__name__}"
+                )
 
 
 Subscriber = Callable[[ResourceType, Event, EventPayload], None]
@@ -80,6 +176,13 @@ class EventRegistry:
     def subscribe(
         self, resource: ResourceType, event: Event, subscriber: Subscriber, priority: int = DEFAULT_PRIORITY
     ) -> None:
+        """Call ``subscriber(resource, event, payload)`` on every such event, lower ``priority`` first.
+
+        Subscribers of equal priority are called in the order they subscribed.
+        A ``BEFORE_*`` subscriber vetoes the change by raising a
+        :class:`~naas.exceptions.NaasError`; an ``AFTER_*`` subscriber's error
+        is logged and dropped.
+        """
         with self._lock:
             self._sequence += 1
             entries = self._subscribers.setdefault((resource, event), [])
@@ -98,18 +201,27 @@ class EventRegistry:
         context: RequestContext,
         resource_id: str | None,
         *,
-        request: Any = None,
-        current: Any = None,
-        result: Any = None,
+        request: EventRequest | Mapping[str, Any] | None = None,
+        current: Resource | None = None,
+        result: Resource | None = None,
     ) -> None:
         """Publish an :class:`EventPayload` built from these fields (the plugins' usual call)."""
         payload = EventPayload(
-            context=context, resource_id=resource_id, request=request, current=current, result=result
+            context=context,
+            resource_id=resource_id,
+            request=request,  # type: ignore[arg-type]  # __post_init__ turns a mapping into its typed form
+            current=current,
+            result=result,
         )
         self.publish(resource, event, payload)
 
     def publish(self, resource: ResourceType, event: Event, payload: EventPayload) -> None:
-        """Call the subscribers; a ``BEFORE_*`` subscriber's error stops the change."""
+        """Call the subscribers; a ``BEFORE_*`` subscriber's error stops the change.
+
+        Raises TypeError, before calling anyone, when the payload does not hold
+        the types :data:`PAYLOAD_TYPES` lists for ``resource``.
+        """
+        payload.check(resource)
         with self._lock:
             entries = list(self._subscribers.get((resource, event), ()))
         for _, _, subscriber in entries:

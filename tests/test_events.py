@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import netaddr
 import pytest
 
 from naas.context import RequestContext
-from naas.events import Event, EventPayload, EventRegistry, ResourceType, Subscriber
+from naas.events import (
+    PAYLOAD_TYPES,
+    Event,
+    EventPayload,
+    EventRegistry,
+    FloatingIPAssociation,
+    ResourceType,
+    Subscriber,
+)
 from naas.exceptions import Conflict, InUse
+from naas.requests import NetworkUpdate, PortUpdate
+from naas.resources import Network, RouterInterfaceInfo
 
 NET = ResourceType.NETWORK
 PAYLOAD = EventPayload(context=RequestContext(project_id="project-a"), resource_id="n-1")
@@ -237,3 +249,84 @@ def test_a_payload_is_frozen_and_defaults_to_nothing() -> None:
     assert (PAYLOAD.request, PAYLOAD.current, PAYLOAD.result) == (None, None, None)
     with pytest.raises(AttributeError):
         PAYLOAD.resource_id = "n-2"  # type: ignore[misc]
+
+
+# Typed payloads
+
+
+def stored_network() -> Network:
+    return Network(
+        id="n-1",
+        project_id="project-a",
+        name="net",
+        admin_state_up=True,
+        shared=False,
+        router_external=False,
+        is_default=False,
+        mtu=1500,
+        status="ACTIVE",
+        subnets=(),
+    )
+
+
+def test_a_payload_of_the_listed_types_reaches_subscribers(registry: EventRegistry, calls: Calls) -> None:
+    registry.subscribe(NET, Event.AFTER_UPDATE, recorder(calls, "a"))
+    network = stored_network()
+    request = NetworkUpdate.parse({"name": "renamed"})
+
+    registry.notify(NET, Event.AFTER_UPDATE, PAYLOAD.context, "n-1", request=request, current=network, result=network)
+
+    ((_, _, _, payload),) = calls
+    assert (payload.request, payload.current, payload.result) == (request, network, network)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"result": "n-1"}, "network event: result is a str, not Network"),
+        ({"current": {"id": "n-1"}}, "network event: current is a dict, not Network"),
+        (
+            {"request": PortUpdate.parse({"name": "p"})},
+            "network event: request is a PortUpdate, not NetworkCreate or NetworkUpdate",
+        ),
+    ],
+)
+def test_a_payload_of_other_types_is_refused_before_any_subscriber_runs(
+    registry: EventRegistry, calls: Calls, fields: dict[str, Any], message: str
+) -> None:
+    registry.subscribe(NET, Event.AFTER_CREATE, recorder(calls, "a"))
+
+    with pytest.raises(TypeError) as caught:
+        registry.notify(NET, Event.AFTER_CREATE, PAYLOAD.context, "n-1", **fields)
+
+    assert str(caught.value) == message
+    assert calls == []
+
+
+def test_every_resource_type_lists_its_payload_types() -> None:
+    assert set(PAYLOAD_TYPES) == set(ResourceType)
+    assert PAYLOAD_TYPES[ResourceType.ROUTER_INTERFACE].resource is RouterInterfaceInfo
+
+
+def test_a_floating_ip_association_mapping_becomes_typed(registry: EventRegistry, calls: Calls) -> None:
+    registry.subscribe(ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, recorder(calls, "a"))
+
+    registry.notify(
+        ResourceType.FLOATINGIP,
+        Event.BEFORE_UPDATE,
+        PAYLOAD.context,
+        "f-1",
+        request={"port_id": "p-1", "fixed_ip_address": "10.0.0.5"},
+    )
+    registry.notify(ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, PAYLOAD.context, "f-1", request={"port_id": None})
+
+    assert [payload.request for *_, payload in calls] == [
+        FloatingIPAssociation("p-1", netaddr.IPAddress("10.0.0.5")),
+        FloatingIPAssociation(None, None),
+    ]
+
+
+@pytest.mark.parametrize("body", [{"port": "p-1"}, {"port_id": "p-1", "shared": True}, {}])
+def test_any_other_mapping_as_request_is_refused(body: dict[str, Any]) -> None:
+    with pytest.raises(TypeError, match="a floating IP association is"):
+        EventPayload(context=PAYLOAD.context, request=body)  # type: ignore[arg-type]

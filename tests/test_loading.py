@@ -9,6 +9,7 @@ behind, so stevedore finds them through its ordinary entry-point scan.
 from __future__ import annotations
 
 import importlib
+import textwrap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,23 @@ from oslo_config import cfg
 from stevedore import exception as stevedore_exception
 from stevedore import extension
 
+from naas.auto_allocate import AutoAllocator, load_auto_allocator
 from naas.context import RequestContext
 from naas.events import Event, EventPayload, EventRegistry, ResourceType
 from naas.exceptions import PluginLoadError, PluginNotFound
-from naas.loading import CORE_NAMESPACE, L3_NAMESPACE, Plugins, installed_aliases, load_plugin_class, load_plugins
+from naas.loading import (
+    BACKENDS_NAMESPACE,
+    CORE_NAMESPACE,
+    L3_NAMESPACE,
+    OBSERVERS_NAMESPACE,
+    Plugins,
+    installed_aliases,
+    load_backend_class,
+    load_plugin_class,
+    load_plugins,
+)
 from naas.plugins import CorePlugin, L3Plugin
+from naas.testing.backends import RecordingBackend
 from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
 
 # The fixtures' import name depends on how pytest put this file on sys.path.
@@ -492,3 +505,262 @@ def test_plugins_close_releases_database_connections_and_plugins_stay_usable(
     plugins.core.create_network(admin, {"name": "after"})
     assert [n.name for n in plugins.core.get_networks(admin)] == ["before", "after"]
     plugins.close()
+
+
+# Backends and observers
+
+
+DATAPLANE = f"{FIXTURES}.dataplane"
+RECORDING = "naas.testing.backends:RecordingBackend"
+RULES = f"""
+    [DEFAULT]
+    core_plugin = {DATAPLANE}:RulesCorePlugin
+    l3_plugin = {DATAPLANE}:RulesL3Plugin
+"""
+
+
+@pytest.fixture
+def built() -> list[str]:
+    """What the dataplane fixtures built and closed during the test, in order."""
+    record: list[str] = importlib.import_module(DATAPLANE).BUILT
+    record.clear()
+    return record
+
+
+def rules_config(config_from_file: ConfigFromFile, extra: str) -> cfg.ConfigOpts:
+    return config_from_file(RULES + textwrap.indent(textwrap.dedent(extra), "    "))
+
+
+def test_no_backends_and_no_observers_by_default(config_from_file: ConfigFromFile) -> None:
+    with load_plugins(config_from_file(MEMORY_BY_ALIAS)) as plugins:
+        assert (len(plugins.backends), dict(plugins.observers)) == (0, {})
+
+
+def test_backends_are_built_in_order_and_handed_to_plugins_that_take_them(config_from_file: ConfigFromFile) -> None:
+    conf = rules_config(config_from_file, f"backends = {RECORDING}, {DATAPLANE}:SecondRecorder")
+
+    with load_plugins(conf) as plugins:
+        assert list(plugins.backends.backends) == [RECORDING, f"{DATAPLANE}:SecondRecorder"]
+        assert [type(b).__name__ for b in plugins.backends.backends.values()] == ["RecordingBackend", "SecondRecorder"]
+        assert plugins.core.backends is plugins.backends  # type: ignore[attr-defined]
+        assert plugins.l3.backends is plugins.backends  # type: ignore[attr-defined]
+
+
+def test_plugins_that_take_backends_get_an_empty_chain_when_none_is_configured(
+    config_from_file: ConfigFromFile,
+) -> None:
+    with load_plugins(config_from_file(RULES)) as plugins:
+        assert plugins.core.backends is plugins.backends  # type: ignore[attr-defined]
+        assert len(plugins.backends) == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "namespace", "valid"),
+    [("backends", BACKENDS_NAMESPACE, RECORDING), ("observers", OBSERVERS_NAMESPACE, f"{DATAPLANE}:AuditObserver")],
+)
+def test_a_bad_alias_gives_the_same_one_line_error_as_a_bad_plugin_name(
+    config_from_file: ConfigFromFile, option: str, namespace: str, valid: str
+) -> None:
+    plugin_error = load_plugins_error(config_from_file, "no-such-driver", "memory")
+    with pytest.raises(PluginLoadError) as caught:
+        load_plugins(rules_config(config_from_file, f"{option} = {valid}, no-such-driver"))
+    error = caught.value
+
+    assert isinstance(error, PluginNotFound)
+    assert str(error) == str(plugin_error).replace(CORE_NAMESPACE, namespace).replace(
+        ", ".join(plugin_error.installed) or "none", ", ".join(installed_aliases(namespace)) or "none"
+    )
+    assert "\n" not in str(error)
+    assert_names(
+        error, namespace, "no-such-driver", f"no such plugin; installed aliases: {', '.join(error.installed) or 'none'}"
+    )
+    assert isinstance(error.__cause__, stevedore_exception.NoMatches)
+
+
+def test_a_bad_backend_alias_lists_the_installed_backends(
+    install_distribution: InstallDistribution, config_from_file: ConfigFromFile
+) -> None:
+    install_distribution("naas-vendor-dataplane", {BACKENDS_NAMESPACE: {"vendor": RECORDING}})
+
+    with pytest.raises(PluginNotFound) as caught:
+        load_plugins(rules_config(config_from_file, "backends = vendr"))
+
+    assert caught.value.installed == ("vendor",)
+    assert str(caught.value) == (
+        f"Cannot load plugin 'vendr' from namespace '{BACKENDS_NAMESPACE}': no such plugin; installed aliases: vendor"
+    )
+
+
+def test_an_installed_backend_alias_is_loaded(
+    install_distribution: InstallDistribution, config_from_file: ConfigFromFile
+) -> None:
+    install_distribution("naas-vendor-dataplane", {BACKENDS_NAMESPACE: {"vendor": RECORDING}})
+
+    with load_plugins(rules_config(config_from_file, "backends = vendor")) as plugins:
+        assert type(plugins.backends.backends["vendor"]) is RecordingBackend
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        (
+            f"{DATAPLANE}:StringCapabilities",
+            "StringCapabilities.CAPABILITIES holds 'dhcp', 'networks', which are not naas.backends.Capability members",
+        ),
+        (f"{DATAPLANE}:DhcpWithoutPorts", "DhcpWithoutPorts.CAPABILITIES declares dhcp without ports"),
+        (
+            f"{DATAPLANE}:AuditObserver",
+            f"<class '{DATAPLANE}.AuditObserver'> is not a subclass of naas.backends.NetworkBackend",
+        ),
+    ],
+    ids=["strings", "dhcp-without-ports", "an-observer"],
+)
+def test_a_backend_class_is_checked_at_load_time(name: str, reason: str) -> None:
+    with pytest.raises(PluginLoadError) as caught:
+        load_backend_class(name)
+
+    assert_names(caught.value, BACKENDS_NAMESPACE, name, reason)
+
+
+def test_a_name_listed_twice_is_refused(config_from_file: ConfigFromFile) -> None:
+    with pytest.raises(PluginLoadError) as caught:
+        load_plugins(rules_config(config_from_file, f"backends = {RECORDING}, {RECORDING}"))
+
+    assert_names(caught.value, BACKENDS_NAMESPACE, RECORDING, "it is listed twice in [DEFAULT] backends")
+
+
+def test_backends_under_plugins_that_cannot_drive_them_are_refused_before_anything_is_built(
+    config_from_file: ConfigFromFile, built: list[str]
+) -> None:
+    conf = config_from_file(f"""
+        [DEFAULT]
+        core_plugin = {PLUGINS}:StubCorePlugin
+        l3_plugin = {PLUGINS}:StubL3Plugin
+        backends = {DATAPLANE}:NamedRecorder
+    """)
+
+    with pytest.raises(PluginLoadError) as caught:
+        load_plugins(conf)
+
+    assert_names(
+        caught.value,
+        CORE_NAMESPACE,
+        f"{PLUGINS}:StubCorePlugin",
+        f"its from_config takes no 'backends', so nothing would drive [DEFAULT] backends = {DATAPLANE}:NamedRecorder",
+    )
+    assert built == []
+
+
+def test_a_backend_that_cannot_be_built_closes_those_built_before_it(
+    config_from_file: ConfigFromFile, built: list[str]
+) -> None:
+    name = f"{DATAPLANE}:UnbuildableBackend"
+    conf = rules_config(config_from_file, f"backends = {DATAPLANE}:NamedRecorder, {name}")
+
+    with pytest.raises(PluginLoadError) as caught:
+        load_plugins(conf)
+
+    assert_names(
+        caught.value,
+        BACKENDS_NAMESPACE,
+        name,
+        "building it failed: ConnectionRefusedError(111, "
+        "'OVN northbound database at 192.0.2.1:6641 refused the connection')",
+    )
+    assert type(caught.value.__cause__) is ConnectionRefusedError
+    assert built == ["built NamedRecorder", "closed NamedRecorder"]
+
+
+def test_an_l3_plugin_that_cannot_be_built_closes_the_core_plugin_and_the_backends(
+    config_from_file: ConfigFromFile, built: list[str]
+) -> None:
+    conf = config_from_file(f"""
+        [DEFAULT]
+        core_plugin = {DATAPLANE}:RulesCorePlugin
+        l3_plugin = {DATAPLANE}:UnbuildableL3Plugin
+        backends = {DATAPLANE}:NamedRecorder, {DATAPLANE}:SecondRecorder
+        observers = {DATAPLANE}:AuditObserver
+    """)
+
+    with pytest.raises(PluginLoadError) as caught:
+        load_plugins(conf)
+
+    assert (caught.value.namespace, caught.value.reason) == (
+        L3_NAMESPACE,
+        "building it failed: RuntimeError('no L3 agent')",
+    )
+    assert built == [
+        "built NamedRecorder",
+        "built SecondRecorder",
+        "closed RulesCorePlugin",
+        "closed SecondRecorder",
+        "closed NamedRecorder",
+    ]
+
+
+def test_plugins_as_a_context_manager_close_plugins_backends_then_observers(
+    config_from_file: ConfigFromFile, built: list[str]
+) -> None:
+    conf = rules_config(
+        config_from_file,
+        f"""
+        backends = {DATAPLANE}:NamedRecorder, {DATAPLANE}:SecondRecorder
+        observers = {DATAPLANE}:AuditObserver
+        """,
+    )
+
+    with load_plugins(conf) as plugins:
+        network = plugins.core.create_network(RequestContext("project-a"), {"name": "net"})
+        assert built == ["built NamedRecorder", "built SecondRecorder"]
+
+    assert built[2:] == [
+        "closed RulesCorePlugin",
+        "closed SecondRecorder",
+        "closed NamedRecorder",
+        "closed AuditObserver",
+    ]
+    assert plugins.core.get_network(RequestContext("project-a"), network.id) == network
+
+
+class FailsToClose(MemoryL3Plugin):
+    def close(self) -> None:
+        raise OSError("already gone")
+
+
+def test_closing_plugins_closes_everything_even_when_one_part_fails(built: list[str]) -> None:
+    core = MemoryCorePlugin()
+    observer = importlib.import_module(DATAPLANE).AuditObserver()
+    plugins = Plugins(core=core, l3=FailsToClose(core), events=core.events, observers={"audit": observer})
+
+    with pytest.raises(OSError, match="already gone"):
+        plugins.close()
+
+    assert observer.closed == 1
+
+
+def test_load_auto_allocator_keeps_the_plugins_it_loaded_and_closes_them(
+    config_from_file: ConfigFromFile, built: list[str]
+) -> None:
+    conf = config_from_file(f"""
+        [DEFAULT]
+        core_plugin = {DATAPLANE}:RulesCorePlugin
+        l3_plugin = {DATAPLANE}:RulesL3Plugin
+        observers = {DATAPLANE}:AuditObserver
+    """)
+
+    with load_auto_allocator(conf) as allocator:
+        assert allocator.plugins is not None
+        assert allocator.core_plugin is allocator.plugins.core
+        assert allocator.l3_plugin is allocator.plugins.l3
+        assert built == []
+
+    assert built == ["closed RulesCorePlugin", "closed AuditObserver"]
+
+
+def test_an_allocator_given_plugins_leaves_closing_them_to_the_caller(built: list[str]) -> None:
+    core = importlib.import_module(DATAPLANE).RulesCorePlugin()
+
+    with AutoAllocator(core, MemoryL3Plugin(core)) as allocator:
+        assert allocator.plugins is None
+
+    assert built == []

@@ -115,7 +115,7 @@ class EventTests(CoreSuiteBase):
             self.core.create_network(self.project_a, {"name": "net"})
         ((_, payload),) = calls
         self.assertIsInstance(payload.request, NetworkCreate)
-        self.assertEqual("net", payload.request.name)
+        self.assertEqual("net", getattr(payload.request, "name", None))
         self.assertEqual(PROJECT_A_ID, payload.context.project_id)
 
     @requires("events")
@@ -141,7 +141,8 @@ class EventTests(CoreSuiteBase):
         seen: list[Network] = []
 
         def read_back(resource: ResourceType, event: Event, payload: EventPayload) -> None:
-            seen.append(self.core.get_network(payload.context, payload.result.id))
+            assert payload.resource_id is not None
+            seen.append(self.core.get_network(payload.context, payload.resource_id))
 
         self.core.events.subscribe(ResourceType.NETWORK, Event.AFTER_CREATE, read_back)
         self.addCleanup(self.core.events.unsubscribe, ResourceType.NETWORK, Event.AFTER_CREATE, read_back)
