@@ -22,7 +22,8 @@ def test_list_opts_groups_and_names() -> None:
 
     assert list(listed) == ["DEFAULT", "database", "bootstrap"]
     assert listed["DEFAULT"] == ["core_plugin", "l3_plugin", "state_path", "backends", "observers"]
-    assert "connection" in listed["database"]
+    # oslo.db's own options come from oslo.db's namespace; naas lists only the one it adds to the group.
+    assert listed["database"] == ["auto_migrate"]
 
 
 def test_list_opts_returns_fresh_lists() -> None:
@@ -46,7 +47,9 @@ def test_defaults() -> None:
 
     assert (conf.core_plugin, conf.l3_plugin) == ("sql", "sql")
     assert conf.state_path == "~/.local/state/naas"
+    assert (conf.backends, conf.observers) == ([], [])
     assert conf.database.connection is None
+    assert conf.database.auto_migrate is True
 
 
 def test_register_opts_is_idempotent() -> None:
@@ -65,9 +68,12 @@ def test_a_config_file_sets_every_option(config_from_file: ConfigFromFile, tmp_p
         core_plugin = memory
         l3_plugin = vendor_driver.l3:VendorL3Plugin
         state_path = {tmp_path}
+        backends = linux, vendor.backend:Fabric
+        observers = audit
 
         [database]
         connection = {database}
+        auto_migrate = false
     """)
 
     opts.register_opts(conf)
@@ -76,6 +82,8 @@ def test_a_config_file_sets_every_option(config_from_file: ConfigFromFile, tmp_p
     assert conf.l3_plugin == "vendor_driver.l3:VendorL3Plugin"
     assert conf.state_path == str(tmp_path)
     assert conf.database.connection == database
+    assert (conf.backends, conf.observers) == (["linux", "vendor.backend:Fabric"], ["audit"])
+    assert conf.database.auto_migrate is False
 
 
 def regenerate(output: Path) -> subprocess.CompletedProcess[str]:
@@ -105,9 +113,80 @@ def test_the_committed_sample_config_is_up_to_date(tmp_path: Path) -> None:
         "#core_plugin = sql",
         "#l3_plugin = sql",
         "#state_path = ~/.local/state/naas",
+        "#backends =",
+        "#observers =",
         "[database]",
-        "#connection = <None>",
+        "#auto_migrate = true",
+        "[bootstrap]",
+        "#v4_quota = 2048",
     ],
 )
 def test_the_sample_documents_the_options_users_set(line: str) -> None:
     assert line in SAMPLE.read_text().splitlines()
+
+
+def test_the_sample_holds_no_option_of_oslo_db() -> None:
+    # oslo.db's options, and their help, change with its version; the sample must not.
+    from oslo_db import options as db_options
+
+    sample = SAMPLE.read_text()
+
+    for opt in db_options.database_opts:
+        assert f"#{opt.dest} =" not in sample
+
+
+def test_the_documentation_names_every_oslo_db_option_naas_honours() -> None:
+    from naas_plugins.sql.database import _ENGINE_OPTIONS
+
+    documented = (SAMPLE.parent.parent / "doc" / "source" / "configuration.rst").read_text()
+
+    for name in ("connection", *_ENGINE_OPTIONS):
+        assert f"``{name}``" in documented, name
+
+
+class TestUnknownOptions:
+    def conf(self, config_from_file: ConfigFromFile, text: str) -> cfg.ConfigOpts:
+        conf = config_from_file(text)
+        opts.register_opts(conf)
+        return conf
+
+    def test_a_mistyped_name_is_reported_with_its_file_and_section(self, config_from_file: ConfigFromFile) -> None:
+        conf = self.conf(
+            config_from_file,
+            """
+            [DEFAULT]
+            core_plugin = memory
+            core_plugn = sql
+
+            [database]
+            conection = sqlite://
+
+            [bootstrap]
+            v4_quota = 64
+            """,
+        )
+
+        found = opts.unknown_options(conf)
+
+        (path,) = conf.config_file
+        assert [(item.path, item.section, item.option) for item in found] == [
+            (path, "DEFAULT", "core_plugn"),
+            (path, "database", "conection"),
+        ]
+        assert str(found[0]) == f"{path}: [DEFAULT] core_plugn is not a known option (mistyped?)"
+
+    def test_sections_of_groups_no_one_registered(self, config_from_file: ConfigFromFile) -> None:
+        conf = self.conf(config_from_file, "[databse]\nconnection = sqlite://\n")
+
+        assert opts.unknown_options(conf, whole_sections=False) == []
+        (found,) = opts.unknown_options(conf)
+        assert (found.section, found.option) == ("databse", None)
+        assert str(found).endswith(": section [databse] is not used by naas or its loaded plugins")
+
+    def test_deprecated_names_of_registered_options_are_known(self, config_from_file: ConfigFromFile) -> None:
+        conf = self.conf(config_from_file, "[bootstrap]\nold_name = 1\nnewer_name = 2\n")
+        conf.register_opt(cfg.StrOpt("new_name", deprecated_name="old_name"), group="bootstrap")
+
+        found = opts.unknown_options(conf)
+
+        assert [(item.section, item.option) for item in found] == [("bootstrap", "newer_name")]

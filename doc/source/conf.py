@@ -8,11 +8,6 @@ Build it, warnings as errors, with::
 from __future__ import annotations
 
 import importlib.metadata
-import os
-import sys
-
-# The local extension that documents the naas command from its own command table.
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 
 project = "naas"
 author = "the naas authors"
@@ -24,7 +19,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.intersphinx",
     "oslo_config.sphinxext",
-    "naas_cli_docs",
+    "cliff.sphinxext",
 ]
 
 # Contract signatures as written, not with every annotation resolved into the page.

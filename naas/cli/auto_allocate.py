@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cliff import command
-
 from naas.auto_allocate import DRY_RUN
 from naas.cli.base import NaasCommand, NaasLister, NaasShowOne, add_project_option, displayed
 from naas.cli.session import Session
 from naas.cli.topology import collect
 
-__all__ = ["COMMANDS"]
+__all__ = ["CleanUpAutoAllocatedTopologies", "CreateAutoAllocatedTopology", "DeleteAutoAllocatedTopology"]
 
 
 def describe_topology(session: Session, network_id: str, project_id: str) -> dict[str, Any]:
@@ -87,10 +85,3 @@ class CleanUpAutoAllocatedTopologies(NaasLister):
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], list[tuple[str]]]:
         projects = self.session.allocator.remove_abandoned_topologies(self.session.context)
         return ("project_id",), [(project,) for project in projects]
-
-
-COMMANDS: dict[str, type[command.Command]] = {
-    "network auto allocated topology create": CreateAutoAllocatedTopology,
-    "network auto allocated topology delete": DeleteAutoAllocatedTopology,
-    "network auto allocated topology cleanup": CleanUpAutoAllocatedTopologies,
-}

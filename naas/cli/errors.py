@@ -15,18 +15,26 @@ from collections.abc import Iterator
 from oslo_config import cfg
 from oslo_db import exception as db_exception
 
+from naas.cli.output import escape_text
 from naas.exceptions import NaasError, ServiceUnavailable
 
-__all__ = ["CommandError", "describe_error", "masked_url", "one_line"]
+__all__ = ["CommandError", "UsageError", "describe_error", "masked_url", "one_line"]
 
 
 class CommandError(Exception):
     """A failure of the command line itself (an ambiguous name, a missing feature), already worded for the user."""
 
 
+class UsageError(CommandError):
+    """A mistake in the command line that argparse could not see (``-c`` naming no column): exit status 2."""
+
+
 def one_line(text: str) -> str:
-    """``text`` with its lines joined, so that a message never spills over several lines."""
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+    """``text`` with its lines joined and non-printable characters escaped: a message is one harmless line.
+
+    Messages quote what users and tenants typed (a name in ``NotFound``), which may hold a terminal escape.
+    """
+    return escape_text(" ".join(line.strip() for line in text.splitlines() if line.strip()))
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

@@ -9,43 +9,82 @@ from __future__ import annotations
 import argparse
 from typing import Any, ClassVar
 
-from cliff import command
-
-from naas.cli.base import NaasCommand
-from naas.cli.core import NETWORK, PORT, SUBNET, fixed_ip_request, parse_fixed_ip
+from naas.cli.base import NaasCommand, add_switch
+from naas.cli.core import ENABLE_SWITCH, NETWORK, PORT, SUBNET, fixed_ip_request, parse_fixed_ip
 from naas.cli.errors import CommandError
-from naas.cli.resources import CreateResource, Kind, find_id, standard_commands
+from naas.cli.output import AdminStateColumn
+from naas.cli.resources import (
+    Column,
+    CreateResource,
+    DeleteResources,
+    Kind,
+    ListResources,
+    SetResource,
+    ShowResource,
+    UnsetResource,
+    find_id,
+    without_none,
+)
+from naas.resources import Resource
 
-__all__ = ["COMMANDS", "FLOATING_IP", "ROUTER"]
+__all__ = ["FLOATING_IP", "ROUTER"]
 
+_ROUTER_COLUMNS = (
+    Column("ID", "id"),
+    Column("Name", "name"),
+    Column("Status", "status"),
+    Column("State", "admin_state_up", AdminStateColumn),
+    Column("Project", "project_id"),
+)
 ROUTER = Kind(
     label="router",
     plural="routers",
     plugin="l3",
     resource="router",
-    list_columns=(
-        ("ID", "id"),
-        ("Name", "name"),
-        ("Status", "status"),
-        ("State", "admin_state_up"),
-        ("Project", "project_id"),
-    ),
+    list_columns=_ROUTER_COLUMNS,
+    long_columns=(*_ROUTER_COLUMNS, Column("External gateway info", "external_gateway_info")),
+)
+_FLOATING_IP_COLUMNS = (
+    Column("ID", "id"),
+    Column("Floating IP Address", "floating_ip_address"),
+    Column("Fixed IP Address", "fixed_ip_address"),
+    Column("Port", "port_id"),
+    Column("Floating Network", "floating_network_id"),
+    Column("Project", "project_id"),
 )
 FLOATING_IP = Kind(
     label="floating ip",
     plural="floating ips",
     plugin="l3",
     resource="floatingip",
-    list_columns=(
-        ("ID", "id"),
-        ("Floating IP Address", "floating_ip_address"),
-        ("Fixed IP Address", "fixed_ip_address"),
-        ("Port", "port_id"),
-        ("Floating Network", "floating_network_id"),
-        ("Project", "project_id"),
-    ),
+    list_columns=_FLOATING_IP_COLUMNS,
+    long_columns=(*_FLOATING_IP_COLUMNS, Column("Router", "router_id"), Column("Status", "status")),
     name_key="floating_ip_address",
 )
+
+
+class ListRouters(ListResources):
+    """List routers."""
+
+    kind = ROUTER
+
+    def add_filter_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_switch(parser, "admin_state_up", *ENABLE_SWITCH)
+
+    def filters(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        return without_none({"admin_state_up": parsed_args.admin_state_up})
+
+
+class ShowRouter(ShowResource):
+    """Show a router."""
+
+    kind = ROUTER
+
+
+class DeleteRouters(DeleteResources):
+    """Delete routers."""
+
+    kind = ROUTER
 
 
 class CreateRouter(CreateResource):
@@ -57,10 +96,10 @@ class CreateRouter(CreateResource):
         parser.add_argument(
             "--external-gateway", metavar="NETWORK", help="Give it a gateway on this external network (name or ID)."
         )
-        parser.add_argument("--disable", action="store_true", help="Create it administratively down.")
+        add_switch(parser, "admin_state_up", *ENABLE_SWITCH)
 
     def body(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        body: dict[str, Any] = {"admin_state_up": not parsed_args.disable}
+        body = without_none({"admin_state_up": parsed_args.admin_state_up})
         if parsed_args.external_gateway:
             body["external_gateway_info"] = {"network_id": find_id(self.session, NETWORK, parsed_args.external_gateway)}
         return body
@@ -110,13 +149,14 @@ class RemovePort(RouterInterfaceCommand):
     target, verb = PORT, "remove"
 
 
-class SetRouter(NaasCommand):
-    """Change a router: its name or its external gateway."""
+class SetRouter(SetResource):
+    """Set router attributes: its name, its state, its external gateway."""
 
-    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        parser = super().get_parser(prog_name)
-        parser.add_argument("router", metavar="ROUTER", help="The router (name or ID).")
+    kind = ROUTER
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--name", help="A new name.")
+        add_switch(parser, "admin_state_up", *ENABLE_SWITCH)
         parser.add_argument(
             "--external-gateway", metavar="NETWORK", help="Set or replace the gateway: an external network."
         )
@@ -127,23 +167,20 @@ class SetRouter(NaasCommand):
             type=parse_fixed_ip,
             help="The gateway's address (with --external-gateway); repeat for several.",
         )
-        snat = parser.add_mutually_exclusive_group()
-        snat.add_argument("--enable-snat", action="store_true", default=None, help="Source-NAT through the gateway.")
-        snat.add_argument("--disable-snat", action="store_false", dest="enable_snat", help="No source NAT.")
-        return parser
+        add_switch(
+            parser,
+            "enable_snat",
+            ("--enable-snat", "Source-NAT through the gateway."),
+            ("--disable-snat", "No source NAT."),
+        )
 
-    def take_action(self, parsed_args: argparse.Namespace) -> int:
-        router_id = find_id(self.session, ROUTER, parsed_args.router)
-        changes: dict[str, Any] = {}
-        if parsed_args.name is not None:
-            changes["name"] = parsed_args.name
+    def changes(self, parsed_args: argparse.Namespace, current: Resource) -> dict[str, Any]:
+        changes = without_none({"name": parsed_args.name, "admin_state_up": parsed_args.admin_state_up})
         if parsed_args.external_gateway:
             changes["external_gateway_info"] = self._gateway(parsed_args)
         elif parsed_args.fixed_ip or parsed_args.enable_snat is not None:
             raise CommandError("--fixed-ip, --enable-snat and --disable-snat need --external-gateway")
-        if changes:
-            self.session.plugins.l3.update_router(self.session.context, router_id, changes)
-        return 0
+        return changes
 
     def _gateway(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
         gateway: dict[str, Any] = {"network_id": find_id(self.session, NETWORK, parsed_args.external_gateway)}
@@ -154,20 +191,50 @@ class SetRouter(NaasCommand):
         return gateway
 
 
-class UnsetRouter(NaasCommand):
-    """Remove a router's external gateway."""
+class UnsetRouter(UnsetResource):
+    """Remove a router's external gateway, or clear its name."""
 
-    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        parser = super().get_parser(prog_name)
-        parser.add_argument("router", metavar="ROUTER", help="The router (name or ID).")
+    kind = ROUTER
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--external-gateway", action="store_true", help="Remove the gateway.")
-        return parser
+        parser.add_argument("--name", action="store_true", help="Clear the name.")
 
-    def take_action(self, parsed_args: argparse.Namespace) -> int:
-        router_id = find_id(self.session, ROUTER, parsed_args.router)
+    def changes(self, parsed_args: argparse.Namespace, current: Resource) -> dict[str, Any]:
+        changes: dict[str, Any] = {"name": ""} if parsed_args.name else {}
         if parsed_args.external_gateway:
-            self.session.plugins.l3.update_router(self.session.context, router_id, {"external_gateway_info": None})
-        return 0
+            changes["external_gateway_info"] = None
+        return changes
+
+
+class ListFloatingIPs(ListResources):
+    """List floating IPs."""
+
+    kind = FLOATING_IP
+
+    def add_filter_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--network", metavar="NETWORK", help="Only floating IPs on this network (name or ID).")
+        parser.add_argument("--port", metavar="PORT", help="Only the floating IP of this port (name or ID).")
+
+    def filters(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        filters: dict[str, Any] = {}
+        if parsed_args.network:
+            filters["floating_network_id"] = find_id(self.session, NETWORK, parsed_args.network)
+        if parsed_args.port:
+            filters["port_id"] = find_id(self.session, PORT, parsed_args.port)
+        return filters
+
+
+class ShowFloatingIP(ShowResource):
+    """Show a floating IP."""
+
+    kind = FLOATING_IP
+
+
+class DeleteFloatingIPs(DeleteResources):
+    """Delete floating IPs."""
+
+    kind = FLOATING_IP
 
 
 class CreateFloatingIP(CreateResource):
@@ -226,19 +293,3 @@ class UnsetFloatingIP(NaasCommand):
         if parsed_args.port:
             self.session.plugins.l3.disassociate_floatingip(self.session.context, floatingip_id)
         return 0
-
-
-COMMANDS: dict[str, type[command.Command]] = {
-    **standard_commands(ROUTER),
-    "router create": CreateRouter,
-    "router add subnet": AddSubnet,
-    "router remove subnet": RemoveSubnet,
-    "router add port": AddPort,
-    "router remove port": RemovePort,
-    "router set": SetRouter,
-    "router unset": UnsetRouter,
-    **standard_commands(FLOATING_IP),
-    "floating ip create": CreateFloatingIP,
-    "floating ip set": SetFloatingIP,
-    "floating ip unset": UnsetFloatingIP,
-}

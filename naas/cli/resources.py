@@ -1,12 +1,13 @@
-"""List, show, create and delete, written once for every resource type.
+"""List, show, create, set, unset and delete, written once for every resource type.
 
 A :class:`Kind` describes one resource type as the command line sees it: its
-label, which plugin stores it, how users name it, and its list columns. The
-plugin methods follow the contracts' naming (``get_network`` /
-``get_networks`` / ``create_network`` / ``delete_network``), so a Kind reaches
-them by name. :func:`standard_commands` builds the list / show / delete
-commands of a Kind; create commands differ in their options and derive from
-:class:`CreateResource`.
+label, which plugin stores it, how users name it, and its list columns (the
+default ones and those ``--long`` adds, as the openstack client prints them).
+The plugin methods follow the contracts' naming (``get_network`` /
+``get_networks`` / ``create_network`` / ``update_network`` /
+``delete_network``), so a Kind reaches them by name. The commands of
+:mod:`naas.cli.core` and :mod:`naas.cli.l3` derive from the bases here and add
+their options.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ import abc
 import argparse
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
-
-from cliff import command
 
 from naas.cli.base import NaasCommand, NaasLister, NaasShowOne, add_project_option, displayed, show_dict
 from naas.cli.errors import CommandError, describe_error
@@ -26,7 +25,27 @@ from naas.cli.session import Session
 from naas.exceptions import NotFound
 from naas.resources import Resource
 
-__all__ = ["CreateResource", "Kind", "ListResources", "find", "find_id", "standard_commands"]
+__all__ = [
+    "Column",
+    "CreateResource",
+    "DeleteResources",
+    "Kind",
+    "ListResources",
+    "SetResource",
+    "ShowResource",
+    "UnsetResource",
+    "find",
+    "find_id",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A list column: its header, the wire key it shows, and how (default: as :func:`displayed` makes it)."""
+
+    header: str
+    key: str
+    render: Callable[[Any], Any] = displayed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,10 +56,15 @@ class Kind:
     plural: str
     plugin: Literal["core", "l3"]
     resource: str  # as in the plugin's method names and in naas.exceptions: "subnetpool"
-    # Header -> wire key, for ``list``.
-    list_columns: tuple[tuple[str, str], ...]
+    list_columns: tuple[Column, ...]
+    # What ``list --long`` shows instead.
+    long_columns: tuple[Column, ...] = ()
     # The attribute users may name a resource by instead of its id.
     name_key: str = "name"
+
+    @property
+    def metavar(self) -> str:
+        return self.label.upper().replace(" ", "_")
 
     def _plugin_method(self, session: Session, name: str) -> Any:
         plugin = session.plugins.core if self.plugin == "core" else session.plugins.l3
@@ -90,11 +114,15 @@ def find_id(session: Session, kind: Kind, name_or_id: str) -> str:
 
 
 class ListResources(NaasLister):
-    kind: Kind
+    """List resources; ``--long`` adds columns, ``--project`` and the filter options narrow the list."""
+
+    kind: ClassVar[Kind]
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         add_project_option(parser, f"Only the {self.kind.plural} of this project.")
+        if self.kind.long_columns:
+            parser.add_argument("--long", action="store_true", help="List more columns.")
         self.add_filter_arguments(parser)
         return parser
 
@@ -109,20 +137,22 @@ class ListResources(NaasLister):
         filters = self.filters(parsed_args)
         if parsed_args.project:
             filters["project_id"] = parsed_args.project
-        headers = tuple(header for header, _ in self.kind.list_columns)
+        columns = self.kind.long_columns if getattr(parsed_args, "long", False) else self.kind.list_columns
         rows = []
         for resource in self.kind.list(self.session, filters):
             body = resource.to_dict()
-            rows.append(tuple(displayed(body.get(key)) for _, key in self.kind.list_columns))
-        return headers, rows
+            rows.append(tuple(column.render(body.get(column.key)) for column in columns))
+        return tuple(column.header for column in columns), rows
 
 
 class ShowResource(NaasShowOne):
-    kind: Kind
+    """Show a resource, every attribute in its wire form."""
+
+    kind: ClassVar[Kind]
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        parser.add_argument("name_or_id", metavar=self.kind.label.upper().replace(" ", "_"), help="Name or ID.")
+        parser.add_argument("name_or_id", metavar=self.kind.metavar, help="Name or ID.")
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[Any, ...]]:
@@ -130,12 +160,15 @@ class ShowResource(NaasShowOne):
 
 
 class DeleteResources(NaasCommand):
-    kind: Kind
+    """Delete resources; with several, try each and report every failure."""
+
+    kind: ClassVar[Kind]
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        metavar = self.kind.label.upper().replace(" ", "_")
-        parser.add_argument("names_or_ids", metavar=metavar, nargs="+", help="Name or ID; several may be given.")
+        parser.add_argument(
+            "names_or_ids", metavar=self.kind.metavar, nargs="+", help="Name or ID; several may be given."
+        )
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
@@ -159,7 +192,7 @@ class DeleteResources(NaasCommand):
 class CreateResource(NaasShowOne):
     """Create a resource from the options, then show it."""
 
-    kind: Kind
+    kind: ClassVar[Kind]
     # Floating IPs have no name: their address names them.
     has_name: ClassVar[bool] = True
 
@@ -177,7 +210,10 @@ class CreateResource(NaasShowOne):
 
     @abc.abstractmethod
     def body(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        """The create request, keyed by wire names, without ``name`` and ``project_id``."""
+        """The create request, keyed by wire names, without ``name`` and ``project_id``.
+
+        Options not given are left out, so that the plugin's defaults apply.
+        """
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[Any, ...]]:
         request = self.body(parsed_args)
@@ -189,15 +225,41 @@ class CreateResource(NaasShowOne):
         return show_dict(created.to_dict())
 
 
-def standard_commands(kind: Kind, lister: type[ListResources] = ListResources) -> dict[str, type[command.Command]]:
-    """``<kind> list``, ``<kind> show`` and ``<kind> delete`` for ``kind``; ``lister`` may add list filters."""
-    bases: tuple[tuple[str, type[NaasCommand], str], ...] = (
-        ("list", lister, f"List {kind.plural}."),
-        ("show", ShowResource, f"Show a {kind.label}."),
-        ("delete", DeleteResources, f"Delete {kind.plural}."),
-    )
-    commands: dict[str, type[command.Command]] = {}
-    for verb, base, description in bases:
-        class_name = "".join(word.title() for word in (verb, *kind.label.split()))
-        commands[f"{kind.label} {verb}"] = type(class_name, (base,), {"kind": kind, "_description": description})
-    return commands
+def without_none(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` without the options that were not given (None): the plugin's default or the current value stays."""
+    return {key: value for key, value in body.items() if value is not None}
+
+
+class ChangeResource(NaasCommand):
+    """Change a resource in one update call; print nothing, as the openstack client does."""
+
+    kind: ClassVar[Kind]
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("name_or_id", metavar=self.kind.metavar, help=f"The {self.kind.label} (name or ID).")
+        self.add_arguments(parser)
+        return parser
+
+    @abc.abstractmethod
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the options particular to this resource type."""
+
+    @abc.abstractmethod
+    def changes(self, parsed_args: argparse.Namespace, current: Resource) -> dict[str, Any]:
+        """The update request, keyed by wire names; options not given are left out."""
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        current = find(self.session, self.kind, parsed_args.name_or_id)
+        changes = self.changes(parsed_args, current)
+        if changes:
+            self.kind.call(self.session, "update", getattr(current, "id"), changes)  # noqa: B009
+        return 0
+
+
+class SetResource(ChangeResource):
+    """Set attributes of a resource."""
+
+
+class UnsetResource(ChangeResource):
+    """Clear or remove attributes of a resource."""

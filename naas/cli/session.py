@@ -11,9 +11,9 @@ import os
 from collections.abc import Callable, Sequence
 
 from oslo_config import cfg
+from oslo_log import log as oslo_log
 
 from naas.auto_allocate import AutoAllocator
-from naas.cli.opts import register_cli_opts
 from naas.context import RequestContext, admin_context
 from naas.loading import Plugins, load_plugins
 from naas.opts import DEFAULT_SQLITE_FILE, register_opts
@@ -37,7 +37,9 @@ def load_config(config_files: Sequence[str]) -> cfg.ConfigOpts:
     """
     conf = cfg.ConfigOpts()
     register_opts(conf)
-    register_cli_opts(conf)
+    oslo_log.register_options(conf)
+    # The command's own output is on stdout; log messages never are (oslo.log's default without a log file).
+    conf.set_default("use_stderr", True)
     for name, value in _CLI_DB_DEFAULTS.items():
         conf.set_default(name, value, group="database")
     if config_files:

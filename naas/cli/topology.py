@@ -19,6 +19,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 from naas.cli.base import NaasCommand, add_project_option
+from naas.cli.output import escape_text
 from naas.cli.session import Session
 from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, Network, Port, Router, Subnet
 
@@ -111,7 +112,8 @@ def collect(session: Session, project_id: str) -> ProjectTopology:
 
 
 def _named(kind: str, name: str, resource_id: str) -> str:
-    return f"{kind} {name} ({resource_id})" if name else f"{kind} {resource_id}"
+    # Names are the tenants' own text: escaped, a name cannot forge a tree line or drive the terminal.
+    return f"{kind} {escape_text(name)} ({resource_id})" if name else f"{kind} {resource_id}"
 
 
 def _with_details(label: str, details: Iterable[str]) -> str:
@@ -152,7 +154,7 @@ def _router_node(topology: ProjectTopology, router: Router) -> _Node:
 
 
 def _tree(topology: ProjectTopology) -> _Node:
-    root = _Node(f"project {topology.project_id}")
+    root = _Node(f"project {escape_text(topology.project_id)}")
     external_ids = {network.id for network in topology.external_networks}
     for external in topology.external_networks:
         cidrs = [str(subnet.cidr) for subnet in topology.subnets_of(external.id)]
@@ -197,6 +199,11 @@ def _dot_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def _dot_name(name: str, resource_id: str) -> str:
+    # Escaped first, so that a newline or an escape in a tenant's name stays visible text in the picture.
+    return escape_text(name) if name else resource_id
+
+
 def _dot_node(node_id: str, label: str, attributes: str) -> str:
     return f"  {_dot_string(node_id)} [{attributes}, label={_dot_string(label)}];"
 
@@ -214,23 +221,24 @@ _PORT_STYLE = "shape=note"
 
 def render_dot(topology: ProjectTopology) -> str:
     """A Graphviz digraph: external networks at the top, then routers, networks and instance ports."""
+    project = escape_text(topology.project_id)
     lines = [
-        f"digraph {_dot_string('naas topology of project ' + topology.project_id)} {{",
-        f"  graph [label={_dot_string('project ' + topology.project_id)}, labelloc=t, fontname=Helvetica];",
+        f"digraph {_dot_string('naas topology of project ' + project)} {{",
+        f"  graph [label={_dot_string('project ' + project)}, labelloc=t, fontname=Helvetica];",
         "  node [fontname=Helvetica, fontsize=10];",
         # Edges point downwards only to rank the layout; connections have no direction.
         "  edge [fontname=Helvetica, fontsize=9, arrowhead=none];",
     ]
     for network in topology.networks:
-        label = [network.name or network.id, *(str(subnet.cidr) for subnet in topology.subnets_of(network.id))]
+        label = [_dot_name(network.name, network.id), *(str(subnet.cidr) for subnet in topology.subnets_of(network.id))]
         if network.router_external:
             label.append("external, default" if network.is_default else "external")
         style = _EXTERNAL_STYLE if network.router_external else _NETWORK_STYLE
         lines.append(_dot_node(f"network:{network.id}", "\n".join(label), style))
     for router in topology.routers:
-        lines.append(_dot_node(f"router:{router.id}", router.name or router.id, _ROUTER_STYLE))
+        lines.append(_dot_node(f"router:{router.id}", _dot_name(router.name, router.id), _ROUTER_STYLE))
     for port in topology.instance_ports:
-        lines.append(_dot_node(f"port:{port.id}", f"{port.name or port.id}\n{_addresses(port)}", _PORT_STYLE))
+        lines.append(_dot_node(f"port:{port.id}", f"{_dot_name(port.name, port.id)}\n{_addresses(port)}", _PORT_STYLE))
     known = {network.id for network in topology.networks}
     for router in topology.routers:
         gateway_id = topology.gateway_network_id(router)
@@ -249,24 +257,23 @@ def render_dot(topology: ProjectTopology) -> str:
 class ShowTopology(NaasCommand):
     """Show how a project's networks, subnets and routers connect to the external networks.
 
-    A tree by default; ``--format dot`` prints a Graphviz graph, e.g.
-    ``naas topology show --project demo --format dot | dot -Tpng -o demo.png``.
+    A tree by default; ``--dot`` prints a Graphviz graph, e.g.
+    ``naas topology show --project demo --dot | dot -Tpng -o demo.png``.
+    Names are printed with non-printable characters escaped.
     """
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         add_project_option(parser, "The project (default: the admin project).")
-        # A plain command, not a cliff formatter: neither a tree nor DOT is a table of columns.
+        # A plain command, not a cliff formatter: neither a tree nor DOT is a table of columns. So no
+        # -f/--format here: in naas, as in the openstack client, that always means a cliff formatter.
         parser.add_argument(
-            "--format",
-            choices=("tree", "dot"),
-            default="tree",
-            help="'tree' for the terminal (default), 'dot' for Graphviz.",
+            "--dot", action="store_true", help="Print a Graphviz graph (pipe it to 'dot -Tpng') instead of the tree."
         )
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         topology = collect(self.session, parsed_args.project or self.session.context.project_id)
-        render = render_dot if parsed_args.format == "dot" else render_tree
+        render = render_dot if parsed_args.dot else render_tree
         self.app.stdout.write(render(topology))
         return 0

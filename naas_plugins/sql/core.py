@@ -43,6 +43,18 @@ class SqlCorePlugin(CoreRules):
 
     @classmethod
     def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry, backends: BackendChain | None = None) -> Self:
-        """``[database] connection`` (oslo.db's options); unset: an SQLite file in ``state_path``."""
+        """``[database] connection`` (oslo.db's options); unset: an SQLite file in ``state_path``.
+
+        With ``[database] auto_migrate = false`` the schema is not touched, and a database not at the
+        newest revision raises :class:`~naas_plugins.sql.migration.SchemaOutOfDate`.
+        """
         url, options = engine_options_from_conf(conf)
-        return cls(url, events, engine_options=options, backends=backends)
+        auto_migrate = conf.database.auto_migrate
+        plugin = cls(url, events, auto_migrate=auto_migrate, engine_options=options, backends=backends)
+        if not auto_migrate:
+            try:
+                migration.check_schema(plugin.database.engine)
+            except migration.SchemaOutOfDate:
+                plugin.close()
+                raise
+        return plugin

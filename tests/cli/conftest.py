@@ -73,18 +73,18 @@ def memory_config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def naas(tmp_path: Path) -> Run:
-    """``naas(config, *args)``: run the command in a new process with that config file."""
+    """``naas(config, *args, extra_env=None)``: run the command in a new process with that config file."""
     home = tmp_path / "home"
     home.mkdir()
     env = {**os.environ, "HOME": str(home)}
 
-    def run(config: Path | None, *args: str) -> Result:
+    def run(config: Path | None, *args: str, extra_env: dict[str, str] | None = None) -> Result:
         options = ["--config-file", str(config)] if config is not None else []
         completed = subprocess.run(
             [sys.executable, "-m", "naas.cli.main", *options, *args],
             capture_output=True,
             text=True,
-            env=env,
+            env={**env, **(extra_env or {})},
             cwd=tmp_path,
             timeout=300,
         )

@@ -9,6 +9,9 @@ from naas.context import admin_context
 from naas.loading import Plugins
 from tests.cli.conftest import Run, write_config
 
+V4_DETAILS = "10.0.0.0/8, /26 per project, /22 to /29 per request, quota 2048 addresses per project"
+V6_DETAILS = "fd00::/48, /64 per project, /60 to /64 per request, quota 16 /64s per project"
+
 
 def bootstrap_rows(cli: Run, *args: str) -> list[dict[str, str]]:
     result = cli("bootstrap", "-f", "json", *args)
@@ -23,8 +26,8 @@ def test_with_no_flags_creates_the_documented_defaults(cli: Run, plugins: Plugin
     assert [(row["Resource"], row["Name"], row["Details"]) for row in rows] == [
         ("network", "public", "external, default"),
         ("subnet", "public-subnet", "203.0.113.0/24"),
-        ("subnet pool", "shared-default-subnetpool-v4", "10.0.0.0/8, /26 per project"),
-        ("subnet pool", "shared-default-subnetpool-v6", "fd00::/48, /64 per project"),
+        ("subnet pool", "shared-default-subnetpool-v4", V4_DETAILS),
+        ("subnet pool", "shared-default-subnetpool-v6", V6_DETAILS),
     ]
     admin = admin_context()
     (external,) = plugins.core.get_networks(admin, {"router:external": True, "is_default": True})
@@ -43,7 +46,7 @@ def test_running_twice_changes_nothing_and_prints_the_same(cli: Run, plugins: Pl
     assert len(plugins.core.get_networks(admin_context())) == 1
     assert len(plugins.core.get_subnetpools(admin_context())) == 2
     # What was created is said on stderr, so stdout stays the same from run to run.
-    assert "Created default external network" in first.stderr
+    assert f"Created network public ({plugins.core.get_networks(admin_context())[0].id})" in first.stderr
     assert second.stderr == ""
 
 
@@ -64,7 +67,10 @@ def test_flags(cli: Run) -> None:
     assert [(row["Name"], row["Details"]) for row in rows] == [
         ("internet", "external, default"),
         ("internet-subnet", "198.51.100.0/24"),
-        ("shared-default-subnetpool-v4", "172.16.0.0/12, /24 per project"),
+        (
+            "shared-default-subnetpool-v4",
+            "172.16.0.0/12, /24 per project, /22 to /29 per request, quota 2048 addresses per project",
+        ),
     ]
 
 
@@ -80,8 +86,9 @@ def test_config_options_apply_when_no_flag_is_given(cli: Run, tmp_path: Path) ->
     assert rows.stdout.splitlines() == [
         "outside external, default",
         "outside-subnet 203.0.113.0/24",
-        "shared-default-subnetpool-v4 10.0.0.0/8, /26 per project",
-        "shared-default-subnetpool-v6 fd12::/40, /56 per project",
+        f"shared-default-subnetpool-v4 {V4_DETAILS}",
+        # The bounds and the quota widen to admit one /56, the per-project subnet.
+        "shared-default-subnetpool-v6 fd12::/40, /56 per project, /56 to /64 per request, quota 256 /64s per project",
     ]
 
 
@@ -115,7 +122,7 @@ def test_a_bad_pool_prefix_is_refused_before_anything_is_created(cli: Run, plugi
     result = cli("bootstrap", "--v4-pool-prefix", "10.0.0.0/33")
 
     assert result.returncode == 1
-    assert result.error_lines == ["Invalid subnetpool attribute 'prefixes': '10.0.0.0/33' is not a valid CIDR."]
+    assert result.error_lines == ["--v4-pool-prefix / [bootstrap] v4_pool_prefix: '10.0.0.0/33' is not a valid CIDR"]
     assert plugins.core.get_networks(admin_context()) == []
 
 

@@ -40,7 +40,7 @@ def external(cli: Run) -> dict[str, Any]:
 
 
 def test_network_create_show_list_delete(cli: Run, plugins: Plugins) -> None:
-    created = ok(cli, "network", "create", "blue", "--project", "demo", "--shared")
+    created = ok(cli, "network", "create", "blue", "--project", "demo", "--share")
 
     assert (created["name"], created["project_id"], created["shared"], created["router:external"]) == (
         "blue",
@@ -50,9 +50,7 @@ def test_network_create_show_list_delete(cli: Run, plugins: Plugins) -> None:
     )
     assert ok(cli, "network", "show", "blue") == created
     assert ok(cli, "network", "show", created["id"]) == created
-    assert ok(cli, "network", "list") == [
-        {"ID": created["id"], "Name": "blue", "Subnets": [], "Project": "demo", "External": False}
-    ]
+    assert ok(cli, "network", "list") == [{"ID": created["id"], "Name": "blue", "Subnets": []}]
 
     quiet(cli, "network", "delete", "blue")
 
@@ -75,9 +73,12 @@ def test_list_filters(cli: Run, external: dict[str, Any]) -> None:
 def test_columns_are_chosen_by_header(cli: Run) -> None:
     ok(cli, "network", "create", "blue")
 
-    result = cli("network", "list", "-f", "value", "-c", "Name", "-c", "External")
+    table = cli("network", "list", "--long", "-c", "Name", "-c", "router_type", "-c", "STATE")
+    values = cli("network", "list", "--long", "-f", "value", "-c", "Name", "-c", "router_type", "-c", "STATE")
 
-    assert result.stdout == "blue False\n"
+    # As the openstack client prints them: words in a table, the booleans themselves for scripts.
+    assert "| blue | UP    | Internal    |" in table.stdout.splitlines()
+    assert values.stdout == "blue True False\n"
 
 
 def test_subnets_from_a_range_and_from_a_pool(cli: Run) -> None:
@@ -138,7 +139,7 @@ def test_subnet_pool_create_and_show(cli: Run) -> None:
         "fd00:2::/48",
         "--default-prefix-length",
         "64",
-        "--shared",
+        "--share",
         "--default",
     )
 

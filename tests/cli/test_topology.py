@@ -90,7 +90,7 @@ def test_tree_of_an_empty_project(cli: Run) -> None:
 def test_dot_names_every_resource_and_connection(cli: Run, project: dict[str, Any]) -> None:
     topology = project["topology"]
 
-    result = cli("topology", "show", "--project", "demo", "--format", "dot")
+    result = cli("topology", "show", "--project", "demo", "--dot")
 
     assert result.returncode == 0, result
     dot = result.stdout
@@ -104,7 +104,7 @@ def test_dot_names_every_resource_and_connection(cli: Run, project: dict[str, An
 
 @requires_graphviz
 def test_dot_renders_to_png(cli: Run, project: dict[str, Any], tmp_path: Path) -> None:
-    dot = cli("topology", "show", "--project", "demo", "--format", "dot").stdout
+    dot = cli("topology", "show", "--project", "demo", "--dot").stdout
     picture = tmp_path / "demo.png"
 
     subprocess.run(["dot", "-Tpng", "-o", str(picture)], input=dot, text=True, check=True, capture_output=True)

@@ -1,26 +1,10 @@
-"""The command's own options: ``[bootstrap]``."""
+"""The configuration the command reads."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from naas.cli.opts import list_opts
 from naas.cli.session import load_config
-
-
-def test_bootstrap_defaults_are_the_documented_ones() -> None:
-    ((group, opts),) = list_opts()
-
-    assert group == "bootstrap"
-    assert {opt.name: opt.default for opt in opts} == {
-        "external_network_name": "public",
-        "external_cidr": "203.0.113.0/24",
-        "v4_pool_prefix": "10.0.0.0/8",
-        "v4_prefixlen": 26,
-        "v6_pool_prefix": "fd00::/48",
-        "v6_prefixlen": 64,
-        "ipv6": True,
-    }
 
 
 def test_given_files_are_the_whole_configuration(tmp_path: Path) -> None:
