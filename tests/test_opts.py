@@ -23,7 +23,7 @@ def test_list_opts_groups_and_names() -> None:
     assert list(listed) == ["DEFAULT", "database", "bootstrap"]
     assert listed["DEFAULT"] == ["core_plugin", "l3_plugin", "state_path", "backends", "observers"]
     # oslo.db's own options come from oslo.db's namespace; naas lists only the one it adds to the group.
-    assert listed["database"] == ["auto_migrate"]
+    assert listed["database"] == ["auto_migrate", "response_timeout"]
 
 
 def test_list_opts_returns_fresh_lists() -> None:

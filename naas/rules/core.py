@@ -728,7 +728,7 @@ class CoreRules(CorePlugin):
         if request.fixed_ips is None:
             fixed_ips = self._take_automatic(tx, network)
         else:
-            fixed_ips = self._take_requested(tx, network, request.fixed_ips, ())
+            fixed_ips = self._take_requested(tx, context, network, request.fixed_ips, (), request.device_owner)
         created = Port(
             id=port_id,
             project_id=project_id,
@@ -778,7 +778,8 @@ class CoreRules(CorePlugin):
         if request.fixed_ips is not UNSET:
             network = tx.network(current.network_id)
             assert network is not None
-            fixed_ips = self._take_requested(tx, network, request.fixed_ips, current.fixed_ips)
+            device_owner = current.device_owner if request.device_owner is UNSET else request.device_owner
+            fixed_ips = self._take_requested(tx, context, network, request.fixed_ips, current.fixed_ips, device_owner)
         updated = dataclasses.replace(
             current,
             name=current.name if request.name is UNSET else request.name,
@@ -902,15 +903,21 @@ class CoreRules(CorePlugin):
     def _take_requested(
         self,
         tx: Transaction,
+        context: RequestContext,
         network: Network,
         wanted: Sequence[FixedIPRequest],
         current: Sequence[FixedIP],
+        device_owner: str,
     ) -> tuple[FixedIP, ...]:
         """The addresses ``wanted`` asks for, in its order, keeping those of ``current`` it asks for again.
 
         An entry keeps a current address when it names it, or names only its
         subnet; the current addresses no entry keeps are given back. Entries
         naming an address are served first, so an "any address" entry cannot take it.
+        A subnet's gateway address goes to a plain port only on a private network
+        of the caller's (to be attached to a router next) or for an admin: on a
+        shared or external network a plain port holding it would capture other
+        projects' traffic (finding 3). Router interfaces may always hold it.
         """
         plan = plan_fixed_ips(wanted, current)
         results = list(plan.kept)
@@ -923,6 +930,13 @@ class CoreRules(CorePlugin):
                 address = entry.ip_address
                 if address is not None:
                     address = validate_address_for_subnet(subnet.cidr, address)
+                    if address == subnet.gateway_ip and not _may_hold_gateway(context, network, device_owner):
+                        raise BadRequest(
+                            "port",
+                            "fixed_ips",
+                            f"{address} is the gateway address of subnet {subnet.id}: "
+                            "on a shared or external network only a router interface may hold it",
+                        )
                 results[index] = FixedIP(subnet_id=subnet.id, ip_address=tx.take_address(subnet, address))
         return tuple(fixed for fixed in results if fixed is not None)
 
@@ -965,6 +979,13 @@ class CoreRules(CorePlugin):
 
 
 # Rules that need no storage
+
+
+def _may_hold_gateway(context: RequestContext, network: Network, device_owner: str) -> bool:
+    if context.is_admin or device_owner == DEVICE_OWNER_ROUTER_INTERFACE:
+        return True
+    private = not (network.shared or network.router_external)
+    return private and network.project_id == context.project_id
 
 
 def _visible(context: RequestContext, resources: Iterable[R], kind: type[R], filters: Filters | None) -> list[R]:

@@ -38,7 +38,8 @@ class SqlCorePlugin(CoreRules):
     ) -> None:
         self.database = Database(connection, engine_options=engine_options)
         if auto_migrate:
-            migration.ensure_schema(self.database.engine)
+            with self.database.unavailable_as_naas_error():
+                migration.ensure_schema(self.database.engine)
         super().__init__(SqlStorage(self.database), events, backends)
 
     @classmethod

@@ -177,7 +177,9 @@ def _with_timeouts(url: sa.engine.URL, response_timeout: float) -> sa.engine.URL
             "tcp_user_timeout": str(milliseconds),
         }
     elif url.get_backend_name() == "mysql" and url.get_driver_name() in ("pymysql", "mysqldb"):
-        added = {name: str(seconds) for name in ("connect_timeout", "read_timeout", "write_timeout")}
+        # One second more for reads than innodb_lock_wait_timeout, so that a lock wait is reported by the
+        # server as what it is, not cut short by the driver as a server that stopped answering.
+        added = {"connect_timeout": str(seconds), "read_timeout": str(seconds + 1), "write_timeout": str(seconds)}
     return url.update_query_dict({name: value for name, value in added.items() if name not in url.query})
 
 

@@ -43,10 +43,27 @@ TABLES = (
 LISTS = (("subnetpools", "prefixes"), ("subnets", "allocation_pools"), ("auto_allocated_topologies", "subnet_ids"))
 
 
+# ip_allocations as revision 0001 created it.
+_IP_ALLOCATIONS_0001 = sa.Table(
+    "ip_allocations",
+    sa.MetaData(),
+    sa.Column("subnet_id", sa.String(36), nullable=False),
+    sa.Column("ip_address", sa.String(64), nullable=False),
+    sa.Column("port_id", sa.String(36), nullable=False),
+    sa.Column("position", sa.SmallInteger(), nullable=False),
+    sa.ForeignKeyConstraint(["subnet_id"], ["subnets.id"], name="fk_ip_allocations_subnet_id_subnets"),
+    sa.ForeignKeyConstraint(["port_id"], ["ports.id"], name="fk_ip_allocations_port_id_ports", ondelete="CASCADE"),
+    sa.PrimaryKeyConstraint("subnet_id", "ip_address", name="pk_ip_allocations"),
+    sa.Index("ix_ip_allocations_port_id", "port_id"),
+)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name in ("mysql", "mariadb"):
         _exact_strings_on_mysql()
-    with op.batch_alter_table("ip_allocations") as batch:
+    # On SQLite the batch copies the table; copy_from says what it is, so offline ("naas db upgrade --sql")
+    # needs no reflection of a database it does not have.
+    with op.batch_alter_table("ip_allocations", copy_from=_IP_ALLOCATIONS_0001) as batch:
         batch.alter_column("position", type_=sa.Integer(), existing_type=sa.SmallInteger(), existing_nullable=False)
 
 
