@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import enum
 import fcntl
-import functools
 import json
 import os
 import tempfile
@@ -98,10 +97,15 @@ def _encode(value: Any) -> Any:
     return value
 
 
-@functools.cache
+_FIELD_TYPES: dict[type, dict[str, Any]] = {}
+
+
 def _field_types(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    return {field.name: hints[field.name] for field in dataclasses.fields(cls)}
+    """The dataclass's field types, resolved from their annotations once per class."""
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls)
+        _FIELD_TYPES[cls] = {field.name: hints[field.name] for field in dataclasses.fields(cls)}
+    return _FIELD_TYPES[cls]
 
 
 def _decode(kind: Any, raw: Any) -> Any:

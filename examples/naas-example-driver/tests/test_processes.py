@@ -37,12 +37,14 @@ _original_load = JsonFileStorage._load
 
 def ask_for_topologies(state_file: str, start_at: float, results: Any) -> None:
     """A worker: get-me-a-network for every project, from the same moment as the other worker."""
-    JsonFileStorage._load = _slow_load  # type: ignore[method-assign]  # only in this child process
+    JsonFileStorage._load = _slow_load  # type: ignore[method-assign,assignment]  # only in this child process
     core = ExampleCorePlugin(state_file)
     allocator = naas.AutoAllocator(core, ExampleL3Plugin(core))
     time.sleep(max(0.0, start_at - time.time()))
     try:
-        answers = {project: allocator.get_auto_allocated_topology(RequestContext(project), None)["id"] for project in PROJECTS}
+        answers = {
+            project: allocator.get_auto_allocated_topology(RequestContext(project), None)["id"] for project in PROJECTS
+        }
     except Exception as error:  # reported to the test, which fails on it at once
         results.put(repr(error))
     else:

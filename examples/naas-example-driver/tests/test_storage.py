@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import unittest
 
 from naas_example_driver import JsonFileStorage
 
-from naas.auto_allocate.store import TopologyRecord, TopologyStatus
 from naas.storage import Storage
 from naas.testing.storage import StorageConformance
 
