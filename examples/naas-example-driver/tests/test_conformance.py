@@ -30,6 +30,11 @@ state_file = {state_file}
 """
 
 
+# The suites check behaviour, not the disk: on a tmpfs the storage's fsyncs cost nothing, which makes the
+# suites about three times faster. The storage's own tests (test_storage.py) use an ordinary directory.
+STATE_ROOT = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
 def load_from_config_file(directory: str) -> naas.Plugins:
     """The plugins a process configured with ``directory``'s naas.conf builds (its state file is in ``directory``)."""
     path = os.path.join(directory, "naas.conf")
@@ -48,7 +53,7 @@ class InAStateDirectory(unittest.TestCase):
     """Each set of plugins a test asks for gets a new directory for its config file and state file."""
 
     def new_state_directory(self) -> str:
-        directory = tempfile.TemporaryDirectory()
+        directory = tempfile.TemporaryDirectory(dir=STATE_ROOT)
         self.addCleanup(directory.cleanup)
         self.state_directory = directory.name
         return directory.name
