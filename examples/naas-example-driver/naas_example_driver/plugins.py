@@ -33,11 +33,14 @@ class ExampleCorePlugin(CoreRules):
 
     @classmethod
     def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry, backends: BackendChain | None = None) -> Self:
-        """Build over ``[example] state_file``. Raises ValueError when it is not set."""
+        """Build over ``[example] state_file``. Raises ValueError when it is not set or its directory is missing."""
         opts.register_opts(conf)
         state_file = conf[opts.GROUP].state_file
         if not state_file:
             raise ValueError("[example] state_file is not set: name the JSON file to keep naas's state in")
+        directory = os.path.dirname(os.path.abspath(state_file))
+        if not os.path.isdir(directory):
+            raise ValueError(f"[example] state_file = {state_file}: directory {directory} does not exist")
         return cls(state_file, events=events, backends=backends)
 
 

@@ -223,10 +223,10 @@ class _FileTransaction(Transaction):
         self._put("subnets", subnet.id, _encode(subnet))
         if _encode(subnet.allocation_pools) != current["allocation_pools"]:
             held = [
-                fixed_ip.ip_address
-                for port in self.ports(ListQuery())
-                for fixed_ip in port.fixed_ips
-                if fixed_ip.subnet_id == subnet.id
+                fixed_ip["ip_address"]
+                for port in self._narrowed("ports", _on_network(subnet.network_id))
+                for fixed_ip in port["fixed_ips"]
+                if fixed_ip["subnet_id"] == subnet.id
             ]
             self._put_free_addresses(FreeAddresses(subnet.id, subnet.cidr, subnet.allocation_pools, held))
 

@@ -19,6 +19,7 @@ from oslo_config import cfg
 
 import naas
 import naas.testing
+from naas.exceptions import PluginLoadError
 
 CONFIG = """
 [DEFAULT]
@@ -100,3 +101,24 @@ class ExampleAutoAllocationConformance(naas.testing.AutoAllocationConformance, I
     def make_plugins(self) -> tuple[naas.CorePlugin, naas.L3Plugin]:
         plugins = self.load(self.new_state_directory())
         return plugins.core, plugins.l3
+
+
+class TestLoadingErrors(unittest.TestCase):
+    def load_with(self, example_group: str) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "naas.conf")
+            with open(path, "w") as config_file:
+                config_file.write("[DEFAULT]\ncore_plugin = example\nl3_plugin = example\n[example]\n" + example_group)
+            conf = cfg.ConfigOpts()
+            conf(args=["--config-file", path], default_config_files=[], default_config_dirs=[], use_env=False)
+            naas.load_plugins(conf)
+
+    def test_a_missing_state_file_option_is_named(self) -> None:
+        with self.assertRaises(PluginLoadError) as caught:
+            self.load_with("")
+        self.assertIn("[example] state_file is not set", str(caught.exception))
+
+    def test_a_state_file_in_a_missing_directory_is_named(self) -> None:
+        with self.assertRaises(PluginLoadError) as caught:
+            self.load_with("state_file = /nonexistent/naas/state.json\n")
+        self.assertIn("directory /nonexistent/naas does not exist", str(caught.exception))
