@@ -12,23 +12,38 @@ decided here, once, for every plugin.
 
 Update requests leave untouched attributes as :data:`UNSET`; ``given()`` lists
 the ones the caller gave.
+
+Every input is bounded: texts by length and by what they may hold (no control
+character, terminal escape or lone surrogate, which would reach a database
+driver or an operator's terminal), numbers by range (non-finite floats
+included), and every list by a documented maximum (``MAX_...`` below). Plugins
+validate what they receive outside a request body with :func:`parse_id` (a
+resource id), :func:`parse_filters` (list filters), :func:`parse_project_id` and
+:func:`parse_fields`, so that no malformed value reaches storage.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Final, TypeVar
 
 import netaddr
+from oslo_utils import strutils
 
-from naas.exceptions import BadRequest
-from naas.resources import FixedIP
+from naas.exceptions import BadRequest, NotFound
+from naas.resources import FixedIP, parse_filters, unsafe_text_reason
 
 __all__ = [
+    "MAX_ALLOCATION_POOLS",
+    "MAX_FIXED_IPS_PER_PORT",
+    "MAX_SUBNETPOOL_PREFIXES",
+    "NAME_MAX_LENGTH",
     "UNSET",
     "FixedIPPlan",
     "FixedIPRequest",
@@ -47,6 +62,11 @@ __all__ = [
     "SubnetPoolUpdate",
     "SubnetUpdate",
     "Unset",
+    "is_network_device_owner",
+    "parse_fields",
+    "parse_filters",
+    "parse_id",
+    "parse_project_id",
     "plan_fixed_ips",
 ]
 
@@ -62,56 +82,88 @@ class Unset(enum.Enum):
 
 UNSET: Final = Unset.UNSET
 
-NAME_MAX_LENGTH = 255
+NAME_MAX_LENGTH: Final = 255
+"""The longest name, description-like text (``device_id``, ``device_owner``) or project id: the column size."""
+
+MAX_FIXED_IPS_PER_PORT: Final = 5
+"""The most ``fixed_ips`` entries a port (or a router gateway's ``external_fixed_ips``) may ask for: Neutron's
+default ``max_fixed_ips_per_port``. One request holds its network's lock while it takes them all."""
+
+MAX_ALLOCATION_POOLS: Final = 256
+"""The most allocation pools a subnet may have. Stored as one text column, this keeps the longest IPv6 list
+(about 80 characters a pool) well inside MySQL's 64 KB ``TEXT``."""
+
+MAX_SUBNETPOOL_PREFIXES: Final = 1000
+"""The most prefixes a subnet pool may be given in one request, and hold once merged. Stored as one text
+column, this keeps the longest IPv6 list (about 44 characters a prefix) inside MySQL's 64 KB ``TEXT``."""
+
 _MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+_SHOWN_LENGTH: Final = 64
+_NETWORK_DEVICE_OWNER_PREFIX: Final = "network:"
+
+
+def _shown(value: Any) -> str:
+    """``value`` as it may appear in an error message: its repr (escapes made visible), cut short."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_LENGTH else f"{text[:_SHOWN_LENGTH]}... ({len(text)} characters)"
 
 
 # Converters: take a raw value, return the typed one or raise ValueError(reason).
 
 
-def to_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    if len(value) > NAME_MAX_LENGTH:
-        raise ValueError(f"is {len(value)} characters long, the limit is {NAME_MAX_LENGTH}")
+def _checked_text(value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise ValueError(f"is {len(value)} characters long, the limit is {limit}")
+    reason = unsafe_text_reason(value)
+    if reason is not None:
+        raise ValueError(reason)
     return value
 
 
+def to_name(value: Any) -> str:
+    """A name or similar free text: a string of at most NAME_MAX_LENGTH printable characters."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return _checked_text(value, NAME_MAX_LENGTH)
+
+
 def to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise ValueError(f"must be a boolean, not {value!r}")
+    """What Neutron takes for a boolean: a bool, 0 or 1, or one of oslo.utils' strict spellings ("yes", "off" ...)."""
+    if isinstance(value, (bool, int, str)):
+        try:
+            return bool(strutils.bool_from_string(value, strict=True))
+        except ValueError:
+            pass
+    raise ValueError(f"must be a boolean (true/false, yes/no, on/off, 1/0), not {_shown(value)}")
 
 
 def to_id(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"must be a UUID string, not {value!r}")
+        raise ValueError(f"must be a UUID string, not {_shown(value)}")
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise ValueError(f"{value!r} is not a UUID") from None
+        raise ValueError(f"{_shown(value)} is not a UUID") from None
 
 
 def to_project_id(value: Any) -> str:
-    if not isinstance(value, str) or not value or len(value) > NAME_MAX_LENGTH:
+    if not isinstance(value, str) or not value:
         raise ValueError(f"must be a non-empty string of at most {NAME_MAX_LENGTH} characters")
-    return value
+    return _checked_text(value, NAME_MAX_LENGTH)
 
 
 def to_int_between(low: int, high: int) -> Callable[[Any], int]:
     def convert(value: Any) -> int:
-        if isinstance(value, bool):
-            raise ValueError(f"must be an integer, not {value!r}")
+        if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+            raise ValueError(f"must be an integer, not {_shown(value)}")
         try:
             number = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"must be an integer, not {value!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"must be an integer, not {_shown(value)}") from None
         if isinstance(value, float) and value != number:
-            raise ValueError(f"must be an integer, not {value!r}")
+            raise ValueError(f"must be an integer, not {_shown(value)}")
         if not low <= number <= high:
-            raise ValueError(f"{number} is out of range {low}..{high}")
+            raise ValueError(f"{_shown(number)} is out of range {low}..{high}")
         return number
 
     return convert
@@ -123,7 +175,7 @@ def to_ip_version(value: Any) -> int:
     except ValueError:
         version = 0
     if version not in (4, 6):
-        raise ValueError(f"must be 4 or 6, not {value!r}")
+        raise ValueError(f"must be 4 or 6, not {_shown(value)}")
     return version
 
 
@@ -131,13 +183,13 @@ def to_cidr(value: Any) -> netaddr.IPNetwork:
     if isinstance(value, netaddr.IPNetwork):
         value = str(value)
     if not isinstance(value, str) or "/" not in value:
-        raise ValueError(f"{value!r} is not a CIDR (expected address/prefixlen)")
+        raise ValueError(f"{_shown(value)} is not a CIDR (expected address/prefixlen)")
     try:
         network = netaddr.IPNetwork(value)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise ValueError(f"{value!r} is not a valid CIDR") from None
+        raise ValueError(f"{_shown(value)} is not a valid CIDR") from None
     if network.ip != network.network:
-        raise ValueError(f"{value!r} has host bits set; did you mean {network.cidr}?")
+        raise ValueError(f"{_shown(value)} has host bits set; did you mean {network.cidr}?")
     return network.cidr
 
 
@@ -145,11 +197,11 @@ def to_ip(value: Any) -> netaddr.IPAddress:
     if isinstance(value, netaddr.IPAddress):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not an IP address")
+        raise ValueError(f"{_shown(value)} is not an IP address")
     try:
         return netaddr.IPAddress(value)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise ValueError(f"{value!r} is not a valid IP address") from None
+        raise ValueError(f"{_shown(value)} is not a valid IP address") from None
 
 
 def optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -157,21 +209,38 @@ def optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def to_mac(value: Any) -> str:
+    """A unicast MAC address, lower case. All zeros, broadcast and multicast addresses are no port's."""
     if not isinstance(value, str) or not _MAC_RE.match(value.lower()):
-        raise ValueError(f"{value!r} is not a MAC address like fa:16:3e:00:00:01")
-    return value.lower()
+        raise ValueError(f"{_shown(value)} is not a MAC address like fa:16:3e:00:00:01")
+    mac = value.lower()
+    if mac == "00:00:00:00:00:00":
+        raise ValueError(f"{mac} is the all-zero MAC address, which no port can have")
+    if mac == "ff:ff:ff:ff:ff:ff":
+        raise ValueError(f"{mac} is the broadcast MAC address, which no port can have")
+    if int(mac[:2], 16) & 1:
+        raise ValueError(f"{mac} is a multicast MAC address (the low bit of its first octet is set)")
+    return mac
+
+
+def _bounded_list(value: Any, limit: int, what: str) -> tuple[Any, ...]:
+    """The entries of a list-valued attribute, refusing a text, a mapping or more than ``limit`` entries."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise ValueError(f"must be a list of {what}")
+    # One past the limit is enough to refuse, without reading a huge list or an endless iterator.
+    entries = tuple(itertools.islice(value, limit + 1))
+    if len(entries) > limit:
+        raise ValueError(f"has more than {limit} entries, the limit is {limit}")
+    return entries
 
 
 def to_allocation_pools(value: Any) -> tuple[netaddr.IPRange, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise ValueError("must be a list of {'start': ..., 'end': ...}")
     pools = []
-    for pool in value:
+    for pool in _bounded_list(value, MAX_ALLOCATION_POOLS, "{'start': ..., 'end': ...}"):
         if isinstance(pool, netaddr.IPRange):
             pools.append(pool)
             continue
         if not isinstance(pool, Mapping) or set(pool) != {"start", "end"}:
-            raise ValueError(f"{pool!r} is not of the form {{'start': ..., 'end': ...}}")
+            raise ValueError(f"{_shown(pool)} is not of the form {{'start': ..., 'end': ...}}")
         start, end = to_ip(pool["start"]), to_ip(pool["end"])
         if start.version != end.version or start > end:
             raise ValueError(f"pool {start}-{end} does not run from a lower to a higher address")
@@ -180,9 +249,12 @@ def to_allocation_pools(value: Any) -> tuple[netaddr.IPRange, ...]:
 
 
 def to_prefixes(value: Any) -> tuple[netaddr.IPNetwork, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise ValueError("must be a list of CIDRs")
-    return tuple(to_cidr(item) for item in value)
+    return tuple(to_cidr(item) for item in _bounded_list(value, MAX_SUBNETPOOL_PREFIXES, "CIDRs"))
+
+
+def is_network_device_owner(device_owner: Any) -> bool:
+    """Whether ``device_owner`` names network infrastructure (``network:...``), which only naas or an admin sets."""
+    return isinstance(device_owner, str) and device_owner.startswith(_NETWORK_DEVICE_OWNER_PREFIX)
 
 
 RequestT = TypeVar("RequestT", bound="Request")
@@ -193,9 +265,14 @@ def attribute(
     *,
     default: Any = dataclasses.MISSING,
     wire: str | None = None,
-    admin_only: bool = False,
+    admin_only: bool | Callable[[Any], bool] = False,
 ) -> Any:
-    """Declare a request attribute: its converter, default and wire name."""
+    """Declare a request attribute: its converter, default and wire name.
+
+    ``admin_only``: True if only an admin may give it a value other than its default; or a predicate
+    saying which (converted) values only an admin may give. :meth:`Request.admin_only_given` reads it, and
+    :func:`naas.policy.check_admin_only` refuses those values to everybody else.
+    """
     metadata = {"convert": convert, "wire": wire, "admin_only": admin_only}
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=metadata)
@@ -255,7 +332,8 @@ class Request:
                 key = "project_id"
             field = by_wire.get(key)
             if field is None:
-                raise BadRequest(cls.RESOURCE, str(key), "unrecognized attribute")
+                printable = isinstance(key, str) and len(key) <= NAME_MAX_LENGTH and unsafe_text_reason(key) is None
+                raise BadRequest(cls.RESOURCE, key if printable else _shown(key), "unrecognized attribute")
             kwargs[field.name] = value
         for wire, field in by_wire.items():
             required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
@@ -268,12 +346,22 @@ class Request:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not UNSET}
 
     def admin_only_given(self) -> list[str]:
-        """Wire names of admin-only attributes set to something other than their default."""
+        """Wire names of the admin-only values given (see :func:`attribute`), nested ones as ``outer.inner``."""
         names = []
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.metadata.get("admin_only") and value is not UNSET and value != field.default:
-                names.append(self.wire_name(field.name))
+            if value is UNSET:
+                continue
+            wire = self.wire_name(field.name)
+            admin_only = field.metadata.get("admin_only")
+            if callable(admin_only):
+                restricted = admin_only(value)
+            else:
+                restricted = bool(admin_only) and value != field.default
+            if restricted:
+                names.append(wire)
+            if isinstance(value, Request):
+                names.extend(f"{wire}.{name}" for name in value.admin_only_given())
         return names
 
 
@@ -281,19 +369,20 @@ def _nested(kind: type[RequestT]) -> Callable[[Any], RequestT]:
     return kind.parse
 
 
-def _nested_list(kind: type[RequestT]) -> Callable[[Any], tuple[RequestT, ...]]:
+def _nested_list(kind: type[RequestT], limit: int) -> Callable[[Any], tuple[RequestT, ...]]:
     def convert(value: Any) -> tuple[RequestT, ...]:
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-            raise ValueError(f"must be a list of {kind.RESOURCE} entries")
-        return tuple(kind.parse(item) for item in value)
+        return tuple(kind.parse(item) for item in _bounded_list(value, limit, f"{kind.RESOURCE} entries"))
 
     return convert
 
 
 @dataclasses.dataclass(frozen=True)
 class NetworkCreate(Request):
+    """A network. ``id``: the id it gets, given by the caller (get-me-a-network records it before creating)."""
+
     RESOURCE: ClassVar[str] = "network"
 
+    id: str | None = attribute(optional(to_id), default=None)
     name: str = attribute(to_name, default="")
     project_id: str | None = attribute(optional(to_project_id), default=None)
     admin_state_up: bool = attribute(to_bool, default=True)
@@ -363,6 +452,9 @@ class SubnetCreate(Request):
         if self.cidr is not None and self.prefixlen is not None:
             raise BadRequest("subnet", "prefixlen", "cannot be combined with cidr")
         if self.cidr is not None:
+            from naas.ipam import check_special_purpose
+
+            check_special_purpose("subnet", "cidr", self.cidr, allow_link_local=not self.enable_dhcp)
             if self.ip_version is not None and self.ip_version != self.cidr.version:
                 raise BadRequest(
                     "subnet", "ip_version", f"is {self.ip_version} but cidr {self.cidr} is IPv{self.cidr.version}"
@@ -392,9 +484,13 @@ class SubnetUpdate(Request):
 
 
 def _to_pool_prefixes(value: Any) -> tuple[netaddr.IPNetwork, ...]:
-    from naas.ipam import compact_prefixes
+    from naas.ipam import check_special_purpose, compact_prefixes
 
-    return tuple(compact_prefixes(to_prefixes(value)))
+    prefixes = to_prefixes(value)
+    for prefix in prefixes:
+        # A pool's prefixes become subnets, with DHCP by default: none may be special-purpose or link-local.
+        check_special_purpose("subnetpool", "prefixes", prefix, allow_link_local=False)
+    return tuple(compact_prefixes(prefixes))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -418,11 +514,14 @@ class SubnetPoolCreate(Request):
         return int(self.prefixes[0].version)
 
     def validate(self) -> None:
-        from naas.ipam import resolve_prefix_bounds
+        from naas.ipam import check_default_prefixlen_fits, resolve_prefix_bounds
 
         low, high, default = resolve_prefix_bounds(
             self.ip_version, self.min_prefixlen, self.max_prefixlen, self.default_prefixlen
         )
+        # Only a default the caller chose: Neutron's implied one (min_prefixlen, /8 or /64) is kept as it is.
+        if self.default_prefixlen is not None:
+            check_default_prefixlen_fits(self.prefixes, default)
         object.__setattr__(self, "min_prefixlen", low)
         object.__setattr__(self, "max_prefixlen", high)
         object.__setattr__(self, "default_prefixlen", default)
@@ -455,8 +554,10 @@ class PortCreate(Request):
     admin_state_up: bool = attribute(to_bool, default=True)
     mac_address: str | None = attribute(optional(to_mac), default=None)
     device_id: str = attribute(to_name, default="")
-    device_owner: str = attribute(to_name, default="")
-    fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(optional(_nested_list(FixedIPRequest)), default=None)
+    device_owner: str = attribute(to_name, default="", admin_only=is_network_device_owner)
+    fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(
+        optional(_nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT)), default=None
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -466,25 +567,32 @@ class PortUpdate(Request):
     name: str | Unset = attribute(to_name, default=UNSET)
     admin_state_up: bool | Unset = attribute(to_bool, default=UNSET)
     device_id: str | Unset = attribute(to_name, default=UNSET)
-    device_owner: str | Unset = attribute(to_name, default=UNSET)
-    fixed_ips: tuple[FixedIPRequest, ...] | Unset = attribute(_nested_list(FixedIPRequest), default=UNSET)
+    device_owner: str | Unset = attribute(to_name, default=UNSET, admin_only=is_network_device_owner)
+    fixed_ips: tuple[FixedIPRequest, ...] | Unset = attribute(
+        _nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT), default=UNSET
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class GatewayRequest(Request):
+    """A router's gateway. Only an admin turns SNAT off or picks the addresses, as in Neutron's default policy."""
+
     RESOURCE: ClassVar[str] = "external_gateway_info"
 
     network_id: str = attribute(to_id)
-    enable_snat: bool = attribute(to_bool, default=True)
+    enable_snat: bool = attribute(to_bool, default=True, admin_only=True)
     external_fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(
-        optional(_nested_list(FixedIPRequest)), default=None
+        optional(_nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT)), default=None, admin_only=True
     )
 
 
 @dataclasses.dataclass(frozen=True)
 class RouterCreate(Request):
+    """A router. ``id``: the id it gets, given by the caller (get-me-a-network records it before creating)."""
+
     RESOURCE: ClassVar[str] = "router"
 
+    id: str | None = attribute(optional(to_id), default=None)
     name: str = attribute(to_name, default="")
     project_id: str | None = attribute(optional(to_project_id), default=None)
     admin_state_up: bool = attribute(to_bool, default=True)
@@ -518,17 +626,70 @@ class InterfaceRequest(Request):
 
 @dataclasses.dataclass(frozen=True)
 class FloatingIPCreate(Request):
+    """A floating IP. Only an admin picks its address (``floating_ip_address``), as in Neutron's default policy."""
+
     RESOURCE: ClassVar[str] = "floatingip"
 
     floating_network_id: str = attribute(to_id)
     project_id: str | None = attribute(optional(to_project_id), default=None)
-    floating_ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None)
+    floating_ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None, admin_only=True)
     port_id: str | None = attribute(optional(to_id), default=None)
     fixed_ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None)
 
     def validate(self) -> None:
         if self.fixed_ip_address is not None and self.port_id is None:
             raise BadRequest("floatingip", "fixed_ip_address", "needs a port_id")
+
+
+def parse_id(resource: str, value: Any) -> str:
+    """Check the id of an existing ``resource`` given to a get, update or delete; return it unchanged.
+
+    Every naas id is a UUID in its canonical spelling, so anything else names no resource: a string that is
+    not one is :class:`~naas.exceptions.NotFound` without asking storage. A value that is no string at all,
+    or a string too long or holding a control character or lone surrogate (which would reach the database
+    driver or a terminal), is :class:`~naas.exceptions.BadRequest` on ``id``. Plugins call it first in every
+    method taking an id.
+    """
+    if not isinstance(value, str):
+        raise BadRequest(resource, "id", f"must be a UUID string, not {type(value).__name__}")
+    try:
+        checked = _checked_text(value, NAME_MAX_LENGTH)
+    except ValueError as error:
+        raise BadRequest(resource, "id", str(error)) from None
+    try:
+        canonical = str(uuid.UUID(checked))
+    except ValueError:
+        canonical = None
+    if canonical != checked:
+        raise NotFound(resource, checked)
+    return checked
+
+
+def parse_project_id(resource: str, value: Any) -> str:
+    """Check a project id given outside a request body (get-me-a-network's ``project_id``); return it.
+
+    Raises :class:`~naas.exceptions.BadRequest` on ``project_id`` for a value that is not a non-empty string
+    of at most :data:`NAME_MAX_LENGTH` printable characters.
+    """
+    try:
+        return to_project_id(value)
+    except ValueError as error:
+        raise BadRequest(resource, "project_id", str(error)) from None
+
+
+def parse_fields(resource: str, fields: Any) -> tuple[str, ...]:
+    """Check a ``fields`` argument: None or a list of attribute names (not one bare string); return a tuple.
+
+    Raises :class:`~naas.exceptions.BadRequest` on ``fields`` otherwise. Which names are known is the
+    caller's to check.
+    """
+    if fields is None:
+        return ()
+    try:
+        names = _bounded_list(fields, NAME_MAX_LENGTH, "attribute names")
+        return tuple(to_name(name) for name in names)
+    except ValueError as error:
+        raise BadRequest(resource, "fields", str(error)) from None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,8 +8,10 @@ REST layer or the command line prints; ``fields`` keeps only the named keys.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import netaddr
 
@@ -19,6 +21,8 @@ __all__ = [
     "DEVICE_OWNER_FLOATINGIP",
     "DEVICE_OWNER_ROUTER_GATEWAY",
     "DEVICE_OWNER_ROUTER_INTERFACE",
+    "MAX_FILTER_TEXT_LENGTH",
+    "MAX_FILTER_VALUES",
     "ExternalGatewayInfo",
     "FixedIP",
     "FloatingIP",
@@ -32,6 +36,8 @@ __all__ = [
     "filter_key",
     "filter_resources",
     "filter_values",
+    "parse_filters",
+    "unsafe_text_reason",
 ]
 
 DEVICE_OWNER_ROUTER_INTERFACE = "network:router_interface"
@@ -224,9 +230,117 @@ def _candidate_keys(value: Any) -> list[str]:
 
 def filter_values(values: Any) -> set[str]:
     """The set of spellings a filter accepts: one value or an iterable of them, each as :func:`filter_key`."""
-    if isinstance(values, (str, bytes, bool, int)) or not isinstance(values, Iterable):
+    # A network is iterable too, but as a filter value it is one value, not the addresses in it.
+    if isinstance(values, (str, bytes, bool, int, netaddr.IPNetwork)) or not isinstance(values, Iterable):
         values = [values]
     return {filter_key(value) for value in values}
+
+
+MAX_FILTER_VALUES: Final = 1000
+"""The most values one filter key may list: each becomes a bind parameter of a SQL ``IN``, and databases cap
+those (SQLite at 32,766, PostgreSQL at 65,535 per statement)."""
+
+MAX_FILTER_TEXT_LENGTH: Final = 255
+"""The longest text a filter value may be: no stored attribute that can be filtered on is longer."""
+
+_FILTER_INTEGER_BOUND: Final = 2**63
+# Characters that must never be stored or printed: C0 and C1 controls (NUL and ESC among them), DEL, the
+# line and paragraph separators, the bidirectional overrides that reorder what a terminal shows, and lone
+# surrogates (valid JSON escapes that are not characters, and no database driver accepts).
+_UNSAFE_CHARACTER: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def unsafe_text_reason(text: str) -> str | None:
+    """Why ``text`` may not be stored or printed (it holds a control character or a lone surrogate), or None.
+
+    The reason names the first offending character by its code point and position, never the character itself,
+    so it is safe to print.
+    """
+    found = _UNSAFE_CHARACTER.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    kind = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "the control character"
+    return f"holds {kind} U+{code:04X} at position {found.start()}"
+
+
+def _integer_attributes(resource_type: type[Resource]) -> frozenset[str]:
+    # Annotations are strings here (``from __future__ import annotations``): "int" and "int | None".
+    return frozenset(
+        field.name for field in dataclasses.fields(resource_type) if str(field.type).split(" ")[0] == "int"
+    )
+
+
+def _filter_value_problem(value: Any, integer: bool) -> str | None:
+    """Why ``value`` cannot be one value of a filter, or None."""
+    if isinstance(value, (netaddr.IPAddress, netaddr.IPNetwork)) or value is None:
+        return None
+    if isinstance(value, bool):
+        return "must be an integer, not a boolean" if integer else None
+    if isinstance(value, int):
+        if not -_FILTER_INTEGER_BOUND <= value < _FILTER_INTEGER_BOUND:
+            return f"{value} is out of range of a 64-bit integer"
+        return None
+    if not isinstance(value, str):
+        return f"filter values are strings, numbers or booleans, not {type(value).__name__}"
+    if len(value) > MAX_FILTER_TEXT_LENGTH:
+        return f"a value is {len(value)} characters long, the limit is {MAX_FILTER_TEXT_LENGTH}"
+    reason = unsafe_text_reason(value)
+    if reason is not None:
+        return f"a value {reason}"
+    if integer:
+        digits = value.removeprefix("-")
+        decimal = digits.isascii() and digits.isdigit()
+        if not decimal or not -_FILTER_INTEGER_BOUND <= int(value) < _FILTER_INTEGER_BOUND:
+            return f"{value!r} is not a 64-bit integer"
+    return None
+
+
+def parse_filters(resource_type: type[Resource], filters: Any) -> dict[str, Any]:
+    """Check list filters for ``resource_type`` before any storage sees them; return them as a new dict.
+
+    ``filters`` is None or a mapping from an attribute's wire name to one value or an iterable of at most
+    :data:`MAX_FILTER_VALUES` values; the result maps each key to a tuple of its values (so an iterator may
+    be given, and an address or network is one value, not the addresses in it). A value is a string (at most
+    :data:`MAX_FILTER_TEXT_LENGTH` characters, no control character or lone surrogate), a bool, an int that
+    fits in 64 bits, None, or a netaddr address or network. An integer attribute (``mtu``, ``ip_version``
+    ...) takes ints or their decimal spelling only.
+
+    Raises :class:`~naas.exceptions.BadRequest` naming the resource and the key (``filters`` when it is
+    not a mapping at all) and the reason. Plugins call it at the start of every ``get_<resources>``;
+    :func:`filter_resources` calls it too.
+    """
+    resource = resource_type.RESOURCE
+    if filters is None:
+        return {}
+    if not isinstance(filters, Mapping):
+        raise BadRequest(resource, "filters", f"must be a mapping of attribute to values, not {type(filters).__name__}")
+    attributes = resource_type.wire_to_attribute()
+    integers = _integer_attributes(resource_type)
+    checked: dict[str, Any] = {}
+    for key, values in filters.items():
+        if not isinstance(key, str):
+            raise BadRequest(resource, "filters", f"keys are attribute names, not {type(key).__name__}")
+        if key not in attributes:
+            reason = unsafe_text_reason(key)
+            if reason is not None or len(key) > MAX_FILTER_TEXT_LENGTH:
+                raise BadRequest(resource, "filters", f"a key {reason or 'is too long'}")
+            raise BadRequest(resource, key, "is not an attribute that can be filtered on")
+        scalar = isinstance(values, (str, bytes, Mapping, netaddr.IPAddress, netaddr.IPNetwork))
+        if scalar or not isinstance(values, Iterable):
+            listed: tuple[Any, ...] = (values,)
+        else:
+            # One past the limit is enough to refuse, without reading an endless iterator to its end.
+            listed = tuple(itertools.islice(values, MAX_FILTER_VALUES + 1))
+            if len(listed) > MAX_FILTER_VALUES:
+                raise BadRequest(resource, key, f"lists more than {MAX_FILTER_VALUES} values")
+        integer = attributes[key] in integers
+        for value in listed:
+            problem = _filter_value_problem(value, integer)
+            if problem is not None:
+                raise BadRequest(resource, key, problem)
+        checked[key] = listed
+    return checked
 
 
 def filter_resources(
@@ -239,15 +353,13 @@ def filter_resources(
     key are alternatives, keys must all match. An unknown key is a
     :class:`~naas.exceptions.BadRequest` naming it. For list-valued attributes
     (``subnets``, ``fixed_ips`` ...) a resource matches when any element matches.
+    Malformed filters raise BadRequest as :func:`parse_filters` says.
     """
-    if not filters:
+    checked = parse_filters(resource_type, filters)
+    if not checked:
         return list(resources)
     attributes = resource_type.wire_to_attribute()
-    wanted: list[tuple[str, set[str]]] = []
-    for key, values in filters.items():
-        if key not in attributes:
-            raise BadRequest(resource_type.RESOURCE, key, "is not an attribute that can be filtered on")
-        wanted.append((attributes[key], filter_values(values)))
+    wanted = [(attributes[key], filter_values(values)) for key, values in checked.items()]
 
     def matches(item: ResourceT) -> bool:
         for attribute, accepted in wanted:

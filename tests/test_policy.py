@@ -10,7 +10,7 @@ import pytest
 
 from naas import policy
 from naas.context import RequestContext, admin_context
-from naas.exceptions import NotAuthorized, NotFound
+from naas.exceptions import BadRequest, NotAuthorized, NotFound
 from naas.requests import NetworkCreate, NetworkUpdate, Request, SubnetPoolCreate
 from naas.resources import FixedIP, Network, Resource, Router, SubnetPool
 
@@ -68,10 +68,12 @@ def test_each_context_gets_its_own_request_id() -> None:
     assert RequestContext(project_id="project-a").request_id != OWNER.request_id
 
 
-@pytest.mark.parametrize("project_id", ["", None, 7])
+@pytest.mark.parametrize("project_id", ["", None, 7, "p" * 256, "a\x00b", "\ud800", "\x1b[2J"])
 def test_a_context_needs_a_project(project_id: Any) -> None:
-    with pytest.raises(ValueError, match=r"^RequestContext.project_id must be a non-empty string$"):
+    with pytest.raises(BadRequest) as caught:
         RequestContext(project_id=project_id)
+
+    assert (caught.value.resource, caught.value.attribute) == ("context", "project_id")
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ the converter for its rule, one request per converter for the wrapping.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +17,7 @@ import netaddr
 import pytest
 
 from naas import requests
-from naas.exceptions import BadRequest
+from naas.exceptions import BadRequest, NotFound
 from naas.requests import (
     UNSET,
     FixedIPRequest,
@@ -41,6 +43,7 @@ from naas.resources import FixedIP
 NETWORK_ID = "5b5e2b4c-4f1a-4f3b-9a53-0c2d1e6f7a80"
 SUBNET_ID = "0f6c3a52-9b1e-4d7e-8c3f-2a1b0c9d8e7f"
 PORT_ID = "c0ffee00-1111-4222-8333-444455556666"
+BOOLEAN = "must be a boolean (true/false, yes/no, on/off, 1/0), not "
 
 
 def bad_request(build: Callable[[], object]) -> BadRequest:
@@ -67,6 +70,13 @@ def assert_bad_request(error: BadRequest, resource: str, attribute: str, reason:
         (requests.to_bool, "true", True),
         (requests.to_bool, "False", False),
         (requests.to_bool, "TRUE", True),
+        (requests.to_bool, "yes", True),
+        (requests.to_bool, " On ", True),
+        (requests.to_bool, 1, True),
+        (requests.to_bool, "1", True),
+        (requests.to_bool, 0, False),
+        (requests.to_bool, "off", False),
+        (requests.to_bool, "n", False),
         (requests.to_id, NETWORK_ID, NETWORK_ID),
         (requests.to_id, NETWORK_ID.upper(), NETWORK_ID),
         (requests.to_id, NETWORK_ID.replace("-", ""), NETWORK_ID),
@@ -97,14 +107,16 @@ def test_converter_accepts(convert: Callable[[Any], Any], value: Any, expected: 
         (requests.to_name, 42, "must be a string"),
         (requests.to_name, None, "must be a string"),
         (requests.to_name, "x" * 256, "is 256 characters long, the limit is 255"),
-        (requests.to_bool, "yes", "must be a boolean, not 'yes'"),
-        (requests.to_bool, 1, "must be a boolean, not 1"),
-        (requests.to_bool, None, "must be a boolean, not None"),
+        (requests.to_bool, "maybe", "must be a boolean (true/false, yes/no, on/off, 1/0), not 'maybe'"),
+        (requests.to_bool, 2, "must be a boolean (true/false, yes/no, on/off, 1/0), not 2"),
+        (requests.to_bool, 1.0, "must be a boolean (true/false, yes/no, on/off, 1/0), not 1.0"),
+        (requests.to_bool, [True], "must be a boolean (true/false, yes/no, on/off, 1/0), not [True]"),
+        (requests.to_bool, None, "must be a boolean (true/false, yes/no, on/off, 1/0), not None"),
         (requests.to_id, 42, "must be a UUID string, not 42"),
         (requests.to_id, "not-a-uuid", "'not-a-uuid' is not a UUID"),
         (requests.to_id, "", "'' is not a UUID"),
         (requests.to_project_id, "", "must be a non-empty string of at most 255 characters"),
-        (requests.to_project_id, "p" * 256, "must be a non-empty string of at most 255 characters"),
+        (requests.to_project_id, "p" * 256, "is 256 characters long, the limit is 255"),
         (requests.to_project_id, 7, "must be a non-empty string of at most 255 characters"),
         (requests.to_int_between(68, 65535), 67, "67 is out of range 68..65535"),
         (requests.to_int_between(68, 65535), 65536, "65536 is out of range 68..65535"),
@@ -251,8 +263,8 @@ def test_to_prefixes() -> None:
     ("request_class", "body", "resource", "attribute", "reason"),
     [
         (NetworkCreate, {"name": 7}, "network", "name", "must be a string"),
-        (NetworkCreate, {"admin_state_up": "on"}, "network", "admin_state_up", "must be a boolean, not 'on'"),
-        (NetworkCreate, {"router:external": "maybe"}, "network", "router:external", "must be a boolean, not 'maybe'"),
+        (NetworkCreate, {"admin_state_up": "of"}, "network", "admin_state_up", f"{BOOLEAN}'of'"),
+        (NetworkCreate, {"router:external": "maybe"}, "network", "router:external", f"{BOOLEAN}'maybe'"),
         (NetworkCreate, {"mtu": 9001.5}, "network", "mtu", "must be an integer, not 9001.5"),
         (NetworkCreate, {"mtu": 67}, "network", "mtu", "67 is out of range 68..65535"),
         (
@@ -343,9 +355,9 @@ def test_a_malformed_value_is_a_bad_request_naming_the_wire_attribute(
 
 
 def test_constructing_a_request_directly_validates_too() -> None:
-    error = bad_request(lambda: NetworkCreate(router_external="yes"))  # type: ignore[arg-type]
+    error = bad_request(lambda: NetworkCreate(router_external="yeah"))  # type: ignore[arg-type]
 
-    assert_bad_request(error, "network", "router:external", "must be a boolean, not 'yes'")
+    assert_bad_request(error, "network", "router:external", f"{BOOLEAN}'yeah'")
     assert error.__cause__ is None
 
 
@@ -704,10 +716,225 @@ def test_an_update_cannot_set_a_required_create_only_attribute_to_none() -> None
         (NetworkUpdate(router_external=False), ["router:external"]),
         (SubnetPoolCreate(prefixes=["10.0.0.0/8"], is_default=True), ["is_default"]),  # type: ignore[arg-type]
         (SubnetPoolUpdate(is_default=False), ["is_default"]),
+        (PortCreate.parse({"network_id": NETWORK_ID, "device_owner": "compute:nova"}), []),
+        (PortCreate.parse({"network_id": NETWORK_ID, "device_owner": "network:router_interface"}), ["device_owner"]),
+        (PortUpdate(device_owner="network:dhcp"), ["device_owner"]),
+        (PortUpdate(device_owner="networkx"), []),
+        (RouterCreate.parse({"external_gateway_info": {"network_id": NETWORK_ID}}), []),
+        (
+            RouterCreate.parse(
+                {
+                    "external_gateway_info": {
+                        "network_id": NETWORK_ID,
+                        "enable_snat": False,
+                        "external_fixed_ips": [{"ip_address": "203.0.113.9"}],
+                    }
+                }
+            ),
+            ["external_gateway_info.enable_snat", "external_gateway_info.external_fixed_ips"],
+        ),
+        (
+            RouterUpdate.parse({"external_gateway_info": {"network_id": NETWORK_ID, "enable_snat": "off"}}),
+            ["external_gateway_info.enable_snat"],
+        ),
+        (FloatingIPCreate.parse({"floating_network_id": NETWORK_ID}), []),
+        (
+            FloatingIPCreate.parse({"floating_network_id": NETWORK_ID, "floating_ip_address": "203.0.113.9"}),
+            ["floating_ip_address"],
+        ),
     ],
 )
 def test_admin_only_given(request_: Request, names: list[str]) -> None:
     assert request_.admin_only_given() == names
+
+
+# Bounded input
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("a\x00b", "holds the control character U+0000 at position 1"),
+        ("\x1b[2J", "holds the control character U+001B at position 0"),
+        ("ok\x7f", "holds the control character U+007F at position 2"),
+        ("ok\x85", "holds the control character U+0085 at position 2"),
+        ("line\u2028break", "holds the control character U+2028 at position 4"),
+        ("abc\u202edcb", "holds the control character U+202E at position 3"),
+        ("\ud800", "holds a lone surrogate U+D800 at position 0"),
+    ],
+)
+def test_names_and_project_ids_refuse_what_cannot_be_stored_or_printed(value: str, reason: str) -> None:
+    for convert in (requests.to_name, requests.to_project_id):
+        with pytest.raises(ValueError) as caught:
+            convert(value)
+        assert str(caught.value) == reason
+
+
+@pytest.mark.parametrize("value", ["caf\u00e9", "\u540d\u524d", "emoji \U0001f600", "zero\u200dwidth joiner"])
+def test_names_keep_printable_unicode(value: str) -> None:
+    assert requests.to_name(value) == value
+
+
+@pytest.mark.parametrize(
+    "value", [float("inf"), float("-inf"), float("nan"), 1e400, json.loads("1e400"), "1" * 5000, 10**400]
+)
+def test_integers_refuse_non_finite_and_huge_numbers(value: Any) -> None:
+    with pytest.raises(ValueError) as caught:
+        requests.to_int_between(68, 65535)(value)
+
+    assert str(caught.value).startswith(("must be an integer", "1000"))
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("mac", "reason"),
+    [
+        ("00:00:00:00:00:00", "00:00:00:00:00:00 is the all-zero MAC address, which no port can have"),
+        ("FF:FF:FF:FF:FF:FF", "ff:ff:ff:ff:ff:ff is the broadcast MAC address, which no port can have"),
+        ("01:00:5e:00:00:fb", "01:00:5e:00:00:fb is a multicast MAC address (the low bit of its first octet is set)"),
+    ],
+)
+def test_macs_no_port_can_have_are_refused(mac: str, reason: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        requests.to_mac(mac)
+
+    assert str(caught.value) == reason
+
+
+@pytest.mark.parametrize(
+    ("request_class", "body", "resource", "attribute"),
+    [
+        (PortCreate, {"network_id": NETWORK_ID, "fixed_ips": [{"subnet_id": SUBNET_ID}] * 6}, "port", "fixed_ips"),
+        (PortUpdate, {"fixed_ips": itertools.repeat({"subnet_id": SUBNET_ID})}, "port", "fixed_ips"),
+        (
+            RouterCreate,
+            {"external_gateway_info": {"network_id": NETWORK_ID, "external_fixed_ips": [{"subnet_id": SUBNET_ID}] * 6}},
+            "router",
+            "external_gateway_info",
+        ),
+        (
+            SubnetCreate,
+            {
+                "network_id": NETWORK_ID,
+                "cidr": "10.0.0.0/8",
+                "allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.3"}] * 257,
+            },
+            "subnet",
+            "allocation_pools",
+        ),
+        (SubnetPoolCreate, {"prefixes": ["10.0.0.0/24"] * 1001}, "subnetpool", "prefixes"),
+        (SubnetPoolUpdate, {"prefixes": ["10.0.0.0/24"] * 1001}, "subnetpool", "prefixes"),
+    ],
+)
+def test_every_list_attribute_has_a_limit(
+    request_class: type[Request], body: dict[str, Any], resource: str, attribute: str
+) -> None:
+    error = bad_request(lambda: request_class.parse(body))
+
+    assert (error.resource, error.attribute) == (resource, attribute)
+    assert "the limit is" in error.reason
+
+
+def test_the_limits_are_neutron_s_and_fit_the_columns() -> None:
+    assert requests.MAX_FIXED_IPS_PER_PORT == 5
+    longest_pool = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,")
+    longest_prefix = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124,")
+    assert requests.MAX_ALLOCATION_POOLS * longest_pool < 65535
+    assert requests.MAX_SUBNETPOOL_PREFIXES * longest_prefix < 65535
+
+
+def test_a_request_may_name_the_id_of_a_new_network_or_router() -> None:
+    assert NetworkCreate.parse({"id": NETWORK_ID.upper()}).id == NETWORK_ID
+    assert RouterCreate.parse({"id": NETWORK_ID}).id == NETWORK_ID
+    assert (NetworkCreate().id, RouterCreate().id) == (None, None)
+    assert_bad_request(bad_request(lambda: RouterCreate.parse({"id": "r1"})), "router", "id", "'r1' is not a UUID")
+
+
+@pytest.mark.parametrize(
+    ("body", "attribute", "reason_part"),
+    [
+        ({"network_id": NETWORK_ID, "cidr": "0.0.0.0/0"}, "cidr", "prefix length 0"),
+        ({"network_id": NETWORK_ID, "cidr": "224.0.0.0/24"}, "cidr", "multicast"),
+        ({"network_id": NETWORK_ID, "cidr": "fe80::/64"}, "cidr", "link-local"),
+    ],
+)
+def test_subnet_create_refuses_special_purpose_cidrs(body: dict[str, Any], attribute: str, reason_part: str) -> None:
+    error = bad_request(lambda: SubnetCreate.parse(body))
+
+    assert (error.resource, error.attribute) == ("subnet", attribute)
+    assert reason_part in error.reason
+
+
+def test_subnet_create_allows_link_local_without_dhcp() -> None:
+    request = SubnetCreate.parse({"network_id": NETWORK_ID, "cidr": "fe80::/64", "enable_dhcp": "false"})
+
+    assert str(request.cidr) == "fe80::/64"
+
+
+def test_subnet_pool_refuses_a_chosen_default_no_prefix_can_hold_but_keeps_neutron_s_implied_one() -> None:
+    error = bad_request(lambda: SubnetPoolCreate.parse({"prefixes": ["10.0.0.0/16"], "default_prefixlen": 8}))
+    assert (error.attribute, error.reason) == (
+        "default_prefixlen",
+        "/8 is shorter than every prefix of the pool (the largest is a /16)",
+    )
+
+    implied = SubnetPoolCreate.parse({"prefixes": ["10.0.0.0/16"]})
+
+    assert implied.default_prefixlen == 8
+
+
+def test_an_unknown_attribute_is_named_printably() -> None:
+    error = bad_request(lambda: NetworkCreate.parse({"na\x1bme": "x"}))
+
+    assert error.attribute == "'na\\x1bme'"
+
+
+# Boundary validators
+
+
+def test_parse_id_returns_a_canonical_uuid_unchanged() -> None:
+    assert requests.parse_id("network", NETWORK_ID) == NETWORK_ID
+
+
+@pytest.mark.parametrize("value", ["nope", "", NETWORK_ID.upper(), NETWORK_ID.replace("-", ""), f"{{{NETWORK_ID}}}"])
+def test_parse_id_of_a_string_that_is_no_canonical_uuid_is_not_found(value: str) -> None:
+    with pytest.raises(NotFound) as caught:
+        requests.parse_id("port", value)
+
+    assert (caught.value.resource, caught.value.resource_id) == ("port", value)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ([NETWORK_ID], "must be a UUID string, not list"),
+        (7, "must be a UUID string, not int"),
+        (None, "must be a UUID string, not NoneType"),
+        ("x\x00", "holds the control character U+0000 at position 1"),
+        ("\udfff", "holds a lone surrogate U+DFFF at position 0"),
+        ("i" * 256, "is 256 characters long, the limit is 255"),
+    ],
+)
+def test_parse_id_of_no_string_or_unusable_text_is_a_bad_request(value: Any, reason: str) -> None:
+    assert_bad_request(bad_request(lambda: requests.parse_id("router", value)), "router", "id", reason)
+
+
+def test_parse_project_id_names_the_project_id() -> None:
+    assert requests.parse_project_id("auto_allocate", "p") == "p"
+    error = bad_request(lambda: requests.parse_project_id("auto_allocate", ["x"]))
+    assert (error.resource, error.attribute) == ("auto_allocate", "project_id")
+
+
+@pytest.mark.parametrize(("fields", "expected"), [(None, ()), (["dry-run"], ("dry-run",)), (("a", "b"), ("a", "b"))])
+def test_parse_fields_takes_a_list_of_names(fields: Any, expected: tuple[str, ...]) -> None:
+    assert requests.parse_fields("auto_allocate", fields) == expected
+
+
+@pytest.mark.parametrize("fields", ["dry-run", 7, [7], ["a\x00"], {"dry-run": 1}])
+def test_parse_fields_refuses_anything_else(fields: Any) -> None:
+    error = bad_request(lambda: requests.parse_fields("auto_allocate", fields))
+
+    assert (error.resource, error.attribute) == ("auto_allocate", "fields")
 
 
 def test_plan_fixed_ips_keeps_what_is_asked_for_again_and_releases_the_rest() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from naas.exceptions import BadRequest
 from naas.resources import (
+    MAX_FILTER_VALUES,
     ExternalGatewayInfo,
     FixedIP,
     FloatingIP,
@@ -21,6 +22,9 @@ from naas.resources import (
     Subnet,
     SubnetPool,
     filter_resources,
+    filter_values,
+    parse_filters,
+    unsafe_text_reason,
 )
 
 
@@ -314,3 +318,73 @@ def test_an_unknown_filter_key_is_a_bad_request_naming_it(resource_type: type[Re
         str(error)
         == f"Invalid {resource_type.RESOURCE} attribute '{key}': is not an attribute that can be filtered on."
     )
+
+
+# Filter validation
+
+
+def test_parse_filters_gives_every_key_a_tuple_of_its_values() -> None:
+    network = netaddr.IPNetwork("10.0.0.0/8")
+
+    checked = parse_filters(Subnet, {"name": "a", "cidr": network, "id": iter(["x", "y"]), "ip_version": 4})
+
+    assert checked == {"name": ("a",), "cidr": (network,), "id": ("x", "y"), "ip_version": (4,)}
+    assert parse_filters(Network, None) == {}
+
+
+@pytest.mark.parametrize(
+    ("filters", "attribute", "reason"),
+    [
+        ([("name", "x")], "filters", "must be a mapping of attribute to values, not list"),
+        ("name=x", "filters", "must be a mapping of attribute to values, not str"),
+        ({7: "x"}, "filters", "keys are attribute names, not int"),
+        ({"na\x1bme": "x"}, "filters", "a key holds the control character U+001B at position 2"),
+        ({"name": "a\x00"}, "name", "a value holds the control character U+0000 at position 1"),
+        ({"name": ["ok", "\udc00"]}, "name", "a value holds a lone surrogate U+DC00 at position 0"),
+        ({"name": "n" * 256}, "name", "a value is 256 characters long, the limit is 255"),
+        ({"name": b"x"}, "name", "filter values are strings, numbers or booleans, not bytes"),
+        ({"name": {"a": 1}}, "name", "filter values are strings, numbers or booleans, not dict"),
+        ({"name": float("inf")}, "name", "filter values are strings, numbers or booleans, not float"),
+        ({"id": 2**63}, "id", "9223372036854775808 is out of range of a 64-bit integer"),
+        ({"mtu": "15OO"}, "mtu", "'15OO' is not a 64-bit integer"),
+        ({"mtu": "\u0661\u0665"}, "mtu", "'\u0661\u0665' is not a 64-bit integer"),
+        ({"mtu": False}, "mtu", "must be an integer, not a boolean"),
+        ({"name": ["x"] * (MAX_FILTER_VALUES + 1)}, "name", f"lists more than {MAX_FILTER_VALUES} values"),
+    ],
+)
+def test_parse_filters_refuses_malformed_filters_naming_the_key(filters: Any, attribute: str, reason: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse_filters(Network, filters)
+
+    assert (caught.value.resource, caught.value.attribute, caught.value.reason) == ("network", attribute, reason)
+
+
+def test_parse_filters_accepts_integers_in_decimal_text_and_negative() -> None:
+    assert parse_filters(Network, {"mtu": ["1500", "-1", 9000]}) == {"mtu": ("1500", "-1", 9000)}
+
+
+def test_filter_resources_refuses_what_parse_filters_refuses() -> None:
+    with pytest.raises(BadRequest) as caught:
+        filter_resources(NETWORKS, Network, {"name": [["nested"]]})
+
+    assert caught.value.attribute == "name"
+
+
+def test_a_network_value_is_one_filter_value_not_its_addresses() -> None:
+    assert filter_values(netaddr.IPNetwork("10.0.0.0/8")) == {"10.0.0.0/8"}
+    assert ids(filter_resources([SUBNET], Subnet, {"cidr": netaddr.IPNetwork("10.0.0.0/24")})) == ["s-1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("plain", None),
+        ("caf\u00e9 \u540d", None),
+        ("\t", "holds the control character U+0009 at position 0"),
+        ("ab\x9b", "holds the control character U+009B at position 2"),
+        ("\u2066x", "holds the control character U+2066 at position 0"),
+        ("x\ud83d", "holds a lone surrogate U+D83D at position 1"),
+    ],
+)
+def test_unsafe_text_reason(text: str, reason: str | None) -> None:
+    assert unsafe_text_reason(text) == reason

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from naas.auto_allocate.mixin import DRY_RUN, AutoAllocatedTopologyMixin, BuildStep
 from naas.auto_allocate.store import (
     MemoryTopologyStore,
+    OwnerToken,
     TopologyRecord,
     TopologyStatus,
     TopologyStore,
@@ -26,6 +27,7 @@ __all__ = [
     "AutoAllocator",
     "BuildStep",
     "MemoryTopologyStore",
+    "OwnerToken",
     "TopologyRecord",
     "TopologyStatus",
     "TopologyStore",

@@ -5,9 +5,10 @@ The algorithm follows Neutron's ``neutron/services/auto_allocate/db.py``
 default external network, build network, subnets, router and interfaces, clean
 up on failure), with the fixes listed in naas's SPEC: one builder per project
 (losers wait instead of building and deleting a duplicate), no disabled network
-ever returned, recovery after a builder died, repair after a user deleted part
-of the topology, a dry-run that names every missing requirement, and a delete
-that refuses before it touches anything.
+ever returned, recovery after a builder died that removes only what that
+build made, repair after a user deleted part of the topology, a dry-run that
+names every missing requirement, and a delete that refuses before it touches
+anything yet cannot be blocked by another project.
 
 Only the public plugin contracts are used, so it works over any core and L3
 plugins that pass the conformance suites.
@@ -18,8 +19,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from naas import policy
 from naas.auto_allocate.store import TopologyRecord, TopologyStatus, TopologyStore, new_owner_token
@@ -30,13 +32,14 @@ from naas.exceptions import (
     Conflict,
     InUse,
     IpAddressExhausted,
+    NaasError,
     NotAuthorized,
     NotFound,
     SubnetPoolExhausted,
     SubnetPoolQuotaExceeded,
 )
-from naas.requests import GatewayRequest, InterfaceRequest, NetworkCreate, RouterCreate, SubnetCreate
-from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, Network, Router, SubnetPool
+from naas.requests import InterfaceRequest, SubnetCreate, parse_fields, parse_project_id
+from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, FloatingIP, Network, Port, Router, Subnet, SubnetPool
 
 if TYPE_CHECKING:
     from naas.plugins.core import CorePlugin
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["DRY_RUN", "AutoAllocatedTopologyMixin", "BuildStep"]
 
 LOG = logging.getLogger(__name__)
+
+_R = TypeVar("_R")
 
 DRY_RUN = "dry-run"
 NETWORK_NAME = "auto_allocated_network"
@@ -130,7 +135,7 @@ class AutoAllocatedTopologyMixin:
         ``reasons`` name each), or the unexpected error itself after cleaning up.
         """
         project_id = self._validate_project(context, project_id)
-        fields = list(fields or [])
+        fields = parse_fields("auto_allocate", fields)
         if DRY_RUN in fields:
             self._check_requirements(context, project_id)
             return {"id": "dry-run=pass", "project_id": project_id}
@@ -142,9 +147,35 @@ class AutoAllocatedTopologyMixin:
     def delete_auto_allocated_topology(self, context: RequestContext, project_id: str | None) -> None:
         """Remove the project's router interfaces, router and network; nothing if it has none.
 
-        Never creates anything. Raises NotAuthorized, and InUse naming the
-        ports (instances) or floating IPs still using the topology, before
-        anything is deleted.
+        Never creates anything. Before it changes anything, it refuses when the
+        delete would take away something the project itself still uses, with
+        InUse naming those resources (ids the caller may see, nothing else):
+
+        * ports on the topology's network other than its router's interfaces
+          (instances, another router's interface);
+        * interfaces the topology did not make: its router's interfaces on
+          other networks of the project (a network the user plugged in would
+          silently lose its way out);
+        * the project's floating IPs that reach their ports through the router.
+
+        What *other* projects hang on the router never blocks the delete: the
+        project could neither see nor remove it, so it could be locked out of
+        its own topology for good (an admin may have attached another project's
+        subnet; older versions let any project claim a router interface).
+        Neutron lets a router's owner remove any interface of its router, and
+        a user asking to delete their topology expects it gone, so the delete
+        disassociates other projects' floating IPs that go through the router
+        and removes its interfaces on networks the project does not own. Those
+        projects keep their networks, ports and floating IPs; they lose only
+        the way out through a router that is going away, which is logged.
+
+        The one exception is another project's port on the topology's own
+        network: only an admin can put one there, and it is an instance this
+        delete will not cut off, as Neutron's would not. That refuses with a
+        Conflict that counts such ports without naming them.
+
+        Raises NotAuthorized (a non-admin asking for another project), InUse or
+        Conflict as above.
         """
         project_id = self._validate_project(context, project_id)
         deadline = time.monotonic() + self.wait_timeout
@@ -155,14 +186,15 @@ class AutoAllocatedTopologyMixin:
             if record.status is not TopologyStatus.READY and not record.is_abandoned():
                 self._wait(record, deadline)
                 continue
+            attachments = self._router_attachments(context, record)
             if record.status is TopologyStatus.READY:
-                self._check_unused(context, record)
+                self._check_unused(context, record, attachments)
             owner = new_owner_token()
             claimed = self._swap(record, status=TopologyStatus.DELETING, owner=owner, lease_expires_at=self._lease())
             if claimed is None:
                 continue
             try:
-                self._remove_resources(context, claimed)
+                self._remove_resources(context, claimed, attachments)
             except BaseException:
                 # Whatever is left stays recorded; a later request repairs or deletes it.
                 self._swap(claimed, status=TopologyStatus.READY, owner=None, lease_expires_at=0.0)
@@ -192,6 +224,7 @@ class AutoAllocatedTopologyMixin:
         # Clients that pass no project build ".../None".
         if project_id is None or project_id == "None":
             return context.project_id
+        project_id = parse_project_id("auto_allocate", project_id)
         if not context.is_admin and project_id != context.project_id:
             raise NotAuthorized()
         return project_id
@@ -291,32 +324,12 @@ class AutoAllocatedTopologyMixin:
         )
         if claimed is None:
             return False
+        # The record names every network and router the build made (their ids were recorded before
+        # they were created), so nothing is looked up by name: a user's own resources that happen to
+        # carry the reserved names are never touched.
         self._remove_resources(context, claimed)
-        if record.status is TopologyStatus.BUILDING:
-            self._remove_unrecorded(context, claimed)
         self.topology_store.remove(claimed)
         return True
-
-    def _remove_unrecorded(self, context: RequestContext, record: TopologyRecord) -> None:
-        """Remove what a builder that died between creating a resource and recording it left behind.
-
-        Only one request builds a project's topology at a time, and every
-        finished topology records its network and router, so a still-disabled
-        ``auto_allocated_network`` of the project, or an ``auto_allocated_router``
-        with no interfaces, that is not in the record can only come from this
-        dead build.
-        """
-        admin = context.elevated()
-        owned = {"tenant_id": record.project_id}
-        for network in self.core_plugin.get_networks(admin, {**owned, "name": NETWORK_NAME, "admin_state_up": False}):
-            if network.id != record.network_id:
-                LOG.warning("Removing unrecorded network %s of project %s", network.id, record.project_id)
-                _ignore_not_found(self.core_plugin.delete_network, admin, network.id)
-        for router in self.l3_plugin.get_routers(admin, {**owned, "name": ROUTER_NAME}):
-            if router.id == record.router_id or self._attached_subnets(admin, router.id):
-                continue
-            LOG.warning("Removing unrecorded router %s of project %s", router.id, record.project_id)
-            _ignore_not_found(self.l3_plugin.delete_router, admin, router.id)
 
     # Steps 4 to 6: build, recording each resource as it is made
 
@@ -384,24 +397,17 @@ class AutoAllocatedTopologyMixin:
         self, context: RequestContext, record: TopologyRecord, pools: Sequence[SubnetPool]
     ) -> TopologyRecord:
         try:
+            network_id = _new_id()
+            record = self._record(record, network_id=network_id)
             network = self.core_plugin.create_network(
-                context, NetworkCreate(name=NETWORK_NAME, project_id=record.project_id, admin_state_up=False)
+                context,
+                {"id": network_id, "name": NETWORK_NAME, "project_id": record.project_id, "admin_state_up": False},
             )
-            record = self._record(record, network_id=network.id)
+            record = self._require_recorded_id(record, "network_id", network.id)
             self._step(BuildStep.NETWORK_CREATED)
             subnet_ids: list[str] = []
             for pool in pools:
-                subnet = self.core_plugin.create_subnet(
-                    context,
-                    SubnetCreate(
-                        network_id=network.id,
-                        name=SUBNET_NAMES[pool.ip_version],
-                        project_id=record.project_id,
-                        ip_version=pool.ip_version,
-                        subnetpool_id=pool.id,
-                    ),
-                )
-                subnet_ids.append(subnet.id)
+                subnet_ids.append(self._create_subnet(context, record, network.id, pool).id)
                 self._step(BuildStep.SUBNET_CREATED)
         except _EXPECTED_NETWORK_ERRORS as error:
             LOG.error("Unable to provide a private network to project %s: %s", record.project_id, error)
@@ -411,15 +417,18 @@ class AutoAllocatedTopologyMixin:
 
     def _build_connectivity(self, context: RequestContext, record: TopologyRecord, external: Network) -> TopologyRecord:
         try:
+            router_id = _new_id()
+            record = self._record(record, router_id=router_id)
             router = self.l3_plugin.create_router(
                 context,
-                RouterCreate(
-                    name=ROUTER_NAME,
-                    project_id=record.project_id,
-                    external_gateway_info=GatewayRequest(network_id=external.id),
-                ),
+                {
+                    "id": router_id,
+                    "name": ROUTER_NAME,
+                    "project_id": record.project_id,
+                    "external_gateway_info": {"network_id": external.id},
+                },
             )
-            record = self._record(record, router_id=router.id)
+            record = self._require_recorded_id(record, "router_id", router.id)
             self._step(BuildStep.ROUTER_CREATED)
             for subnet_id in record.subnet_ids:
                 self.l3_plugin.add_router_interface(context, router.id, InterfaceRequest(subnet_id=subnet_id))
@@ -454,7 +463,7 @@ class AutoAllocatedTopologyMixin:
         return self._repair_connectivity(context, claimed, external)
 
     def _find_damage(self, context: RequestContext, record: TopologyRecord) -> str | None:
-        """None if the topology is whole, else which part is missing ("network" or "router")."""
+        """None if the topology is whole, else which part is missing ("network", "subnet" or "router")."""
         assert record.network_id is not None
         try:
             network = self.core_plugin.get_network(context, record.network_id)
@@ -464,19 +473,17 @@ class AutoAllocatedTopologyMixin:
         if router is None or router.external_gateway_info is None:
             return "router"
         if set(record.subnet_ids) - set(network.subnets):
-            return "router"  # a subnet was removed: the repair re-reads the network's subnets
+            return "subnet"  # the repair re-creates it from its default pool
         if not set(record.subnet_ids) <= self._attached_subnets(context, router.id):
             return "router"
         return None
 
     def _repair_connectivity(self, context: RequestContext, record: TopologyRecord, external: Network) -> str:
-        """Give a topology whose network survived a working router again."""
+        """Give a topology whose network survived a subnet per default pool and a working router again."""
         assert record.network_id is not None
         network_id = record.network_id
         try:
-            subnet_ids = tuple(self.core_plugin.get_network(context, network_id).subnets)
-            if not subnet_ids:
-                raise AutoAllocationFailure(PRIVATE_NETWORK_FAILED, record.project_id)
+            subnet_ids = self._restore_subnets(context, record)
             record = dataclasses.replace(record, subnet_ids=subnet_ids)
             router = self._router_or_none(context, record.router_id)
             if router is not None:
@@ -500,6 +507,45 @@ class AutoAllocatedTopologyMixin:
             raise Conflict("auto_allocated_topology", record.project_id, "The repair was taken over; try again.")
         return network_id
 
+    def _restore_subnets(self, context: RequestContext, record: TopologyRecord) -> tuple[str, ...]:
+        """The network's subnets, after re-creating one from each default pool whose IP version it lacks.
+
+        A user who deleted the IPv6 (or IPv4) subnet gets a dual-stack
+        topology back, as a new request would build it. Raises
+        AutoAllocationFailure when the network is left with no subnet.
+        """
+        assert record.network_id is not None
+        subnets = self.core_plugin.get_subnets(context, {"network_id": record.network_id})
+        present = {subnet.ip_version for subnet in subnets}
+        subnet_ids = [subnet.id for subnet in subnets]
+        pools, _ = self._default_subnetpools(context)
+        try:
+            for pool in pools:
+                if pool.ip_version not in present:
+                    LOG.warning(
+                        "Re-creating the IPv%d subnet of project %s's topology", pool.ip_version, record.project_id
+                    )
+                    subnet_ids.append(self._create_subnet(context, record, record.network_id, pool).id)
+        except _EXPECTED_NETWORK_ERRORS as error:
+            raise AutoAllocationFailure([PRIVATE_NETWORK_FAILED, str(error).rstrip(".")], record.project_id) from error
+        if not subnet_ids:
+            raise AutoAllocationFailure(PRIVATE_NETWORK_FAILED, record.project_id)
+        return tuple(subnet_ids)
+
+    def _create_subnet(
+        self, context: RequestContext, record: TopologyRecord, network_id: str, pool: SubnetPool
+    ) -> Subnet:
+        return self.core_plugin.create_subnet(
+            context,
+            SubnetCreate(
+                network_id=network_id,
+                name=SUBNET_NAMES[pool.ip_version],
+                project_id=record.project_id,
+                ip_version=pool.ip_version,
+                subnetpool_id=pool.id,
+            ),
+        )
+
     def _router_or_none(self, context: RequestContext, router_id: str | None) -> Router | None:
         if router_id is None:
             return None
@@ -516,42 +562,108 @@ class AutoAllocatedTopologyMixin:
 
     # Step 8: delete
 
-    def _check_unused(self, context: RequestContext, record: TopologyRecord) -> None:
-        """Raise InUse if anything but the topology itself uses its network or router."""
+    def _router_attachments(self, context: RequestContext, record: TopologyRecord) -> _Attachments:
+        """What the topology's router is plugged into, sorted by who owns it (reads only)."""
+        if record.router_id is None:
+            return _Attachments()
         admin = context.elevated()
+        interfaces = self.core_plugin.get_ports(
+            admin, {"device_id": record.router_id, "device_owner": DEVICE_OWNER_ROUTER_INTERFACE}
+        )
+        elsewhere = [port for port in interfaces if port.network_id != record.network_id]
+        if not elsewhere:
+            # Floating IPs reach ports through an interface: only the topology's own network here,
+            # whose ports the delete checks one by one.
+            return _Attachments(own_interfaces=tuple(interfaces))
+        network_owners = {
+            network.id: network.project_id
+            for network in self.core_plugin.get_networks(admin, {"id": sorted({p.network_id for p in elsewhere})})
+        }
+        floatingips = self.l3_plugin.get_floatingips(admin, {"router_id": record.router_id})
+        return _Attachments(
+            own_interfaces=tuple(port for port in interfaces if port.network_id == record.network_id),
+            users_interfaces=tuple(
+                port for port in elsewhere if network_owners.get(port.network_id) == record.project_id
+            ),
+            foreign_interfaces=tuple(
+                port for port in elsewhere if network_owners.get(port.network_id) != record.project_id
+            ),
+            users_floatingips=tuple(fip for fip in floatingips if fip.project_id == record.project_id),
+            foreign_floatingips=tuple(fip for fip in floatingips if fip.project_id != record.project_id),
+        )
+
+    def _check_unused(self, context: RequestContext, record: TopologyRecord, attachments: _Attachments) -> None:
+        """Raise InUse (or Conflict) if the project still uses the topology (see the delete's contract)."""
         if record.network_id is not None:
-            foreign = [
-                port.id
-                for port in self.core_plugin.get_ports(admin, {"network_id": record.network_id})
+            others = [
+                port
+                for port in self.core_plugin.get_ports(context.elevated(), {"network_id": record.network_id})
                 if not (port.device_owner == DEVICE_OWNER_ROUTER_INTERFACE and port.device_id == record.router_id)
             ]
-            if foreign:
-                raise InUse("network", record.network_id, foreign)
+            _refuse_if_used(context, "network", record.network_id, others, "ports")
         if record.router_id is not None:
-            floating = [fip.id for fip in self.l3_plugin.get_floatingips(admin, {"router_id": record.router_id})]
-            if floating:
-                raise InUse("router", record.router_id, floating, what="floating IPs")
+            _refuse_if_used(
+                context, "router", record.router_id, attachments.users_interfaces, "interfaces it did not make"
+            )
+            _refuse_if_used(context, "router", record.router_id, attachments.users_floatingips, "floating IPs")
 
-    def _remove_resources(self, context: RequestContext, record: TopologyRecord) -> None:
-        """Unplug interfaces, delete the router, delete the network; each tolerates "already gone"."""
-        if record.router_id is not None:
-            subnet_ids = set(record.subnet_ids)
-            if record.network_id is not None:
-                # A build that stopped early has not recorded its subnets; the network knows them.
-                try:
-                    subnet_ids.update(self.core_plugin.get_network(context, record.network_id).subnets)
-                except NotFound:
-                    pass
-            for subnet_id in sorted(subnet_ids):
-                _ignore_not_found(
-                    self.l3_plugin.remove_router_interface,
-                    context,
-                    record.router_id,
-                    InterfaceRequest(subnet_id=subnet_id),
+    def _remove_resources(
+        self, context: RequestContext, record: TopologyRecord, attachments: _Attachments | None = None
+    ) -> None:
+        """Unplug the router, delete it, delete the network; each step tolerates "already gone".
+
+        Only a network or router the record names *and* the project owns is
+        touched. The router loses its interfaces on the topology's network
+        and on other projects' networks (after other projects' floating IPs
+        through it are disassociated); ``attachments`` are the delete's own
+        reading of them, read afresh when not given.
+        """
+        admin = context.elevated()
+        router = self._owned(self.l3_plugin.get_router, context, record.router_id, record.project_id)
+        if router is not None:
+            if attachments is None:
+                attachments = self._router_attachments(context, record)
+            for floatingip in attachments.foreign_floatingips:
+                LOG.warning(
+                    "Disassociating floating IP %s of project %s from the router of project %s's deleted topology",
+                    floatingip.id,
+                    floatingip.project_id,
+                    record.project_id,
                 )
-            _ignore_not_found(self.l3_plugin.delete_router, context, record.router_id)
-        if record.network_id is not None:
-            _ignore_not_found(self.core_plugin.delete_network, context, record.network_id)
+                _ignore_not_found(self.l3_plugin.disassociate_floatingip, admin, floatingip.id)
+            for port in attachments.foreign_interfaces:
+                LOG.warning(
+                    "Removing interface %s on network %s from the router of project %s's deleted topology",
+                    port.id,
+                    port.network_id,
+                    record.project_id,
+                )
+                _ignore_not_found(
+                    self.l3_plugin.remove_router_interface, admin, router.id, InterfaceRequest(port_id=port.id)
+                )
+            for port in attachments.own_interfaces:
+                _ignore_not_found(
+                    self.l3_plugin.remove_router_interface, context, router.id, InterfaceRequest(port_id=port.id)
+                )
+            _ignore_not_found(self.l3_plugin.delete_router, context, router.id)
+        network = self._owned(self.core_plugin.get_network, context, record.network_id, record.project_id)
+        if network is not None:
+            _ignore_not_found(self.core_plugin.delete_network, context, network.id)
+
+    @staticmethod
+    def _owned(
+        get: Callable[[RequestContext, str], _R], context: RequestContext, resource_id: str | None, project_id: str
+    ) -> _R | None:
+        """The resource ``resource_id`` if it exists and belongs to ``project_id``, else None."""
+        if resource_id is None:
+            return None
+        try:
+            resource = get(context.elevated(), resource_id)
+        except NotFound:
+            return None
+        # An id the build chose but never got to use could name something else only if the create
+        # was refused for it; never remove another project's resource.
+        return resource if getattr(resource, "project_id", None) == project_id else None
 
     # Record keeping
 
@@ -570,9 +682,60 @@ class AutoAllocatedTopologyMixin:
             raise _LostClaim(dataclasses.replace(record, **changes))
         return stored
 
+    def _require_recorded_id(self, record: TopologyRecord, field: str, made_id: str) -> TopologyRecord:
+        """Check the plugin created the resource under the id the record already names.
+
+        A plugin that ignores the requested ``id`` breaks crash recovery, which
+        finds what a build made by the recorded ids: record what it really
+        made (so this build's clean-up removes it) and fail.
+        """
+        if getattr(record, field) == made_id:
+            return record
+        self._record(record, **{field: made_id})
+        raise NaasError(
+            f"The plugin created {field.removesuffix('_id')} {made_id} instead of the requested id "
+            f"{getattr(record, field)}; get-me-a-network needs plugins that honour 'id' on create."
+        )
+
     def _step(self, step: str) -> None:
         if self.build_hook is not None:
             self.build_hook(step)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Attachments:
+    """A topology router's interfaces and floating IPs, by owner.
+
+    ``own_interfaces`` are on the topology's network; ``users_*`` belong to the
+    topology's project (they block a delete); ``foreign_*`` to other projects
+    (a delete detaches them).
+    """
+
+    own_interfaces: tuple[Port, ...] = ()
+    users_interfaces: tuple[Port, ...] = ()
+    foreign_interfaces: tuple[Port, ...] = ()
+    users_floatingips: tuple[FloatingIP, ...] = ()
+    foreign_floatingips: tuple[FloatingIP, ...] = ()
+
+
+def _refuse_if_used(
+    context: RequestContext, resource: str, resource_id: str, users: Sequence[Port | FloatingIP], what: str
+) -> None:
+    """Raise InUse naming the ``users`` the caller may see; Conflict counting them if it sees none."""
+    if not users:
+        return
+    visible = [user.id for user in users if policy.is_visible(context, user)]
+    if visible:
+        raise InUse(resource, resource_id, visible, what=what)
+    raise Conflict(
+        resource,
+        resource_id,
+        f"{resource} {resource_id} is in use by {what} of other projects ({len(users)}); an admin must remove them.",
+    )
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
 
 
 def _ignore_not_found(call: Callable[..., Any], *args: Any) -> None:

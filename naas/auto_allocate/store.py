@@ -1,16 +1,18 @@
 """Where get-me-a-network records each project's topology.
 
 A record exists from the moment a request *intends* to build a project's
-topology, before anything is created, and lists the resources as they are
+topology, before anything is created, and names each resource before it is
 created. That gives three guarantees, in one process or across many sharing a
 database:
 
 * one builder per project: creating the record is the claim, and only the
   request whose ``create`` succeeded builds; the others wait for the record to
   become ``ready`` and return its network, so a loser never consumes a prefix;
-* nothing is leaked for good: a builder that dies leaves a ``building`` record
-  naming what it had made, and whoever finds that record with its owner gone
-  removes those resources and builds afresh;
+* nothing is leaked for good, and nothing else is taken: a builder writes the
+  id of each network and router into the record *before* creating it, so a
+  builder that dies leaves a ``building`` record naming everything it made;
+  whoever finds that record abandoned (its lease ran out, or its owner is
+  known dead) removes exactly those resources and builds afresh;
 * no lost updates: every change is a compare-and-swap on ``version``.
 
 A store is storage only; the rules live in
@@ -22,14 +24,17 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
+import functools
 import os
 import socket
 import threading
 import time
 import uuid
+from typing import ClassVar
 
 __all__ = [
     "MemoryTopologyStore",
+    "OwnerToken",
     "TopologyRecord",
     "TopologyStatus",
     "TopologyStore",
@@ -49,8 +54,10 @@ class TopologyRecord:
     """One project's topology, as far as it has been built.
 
     ``owner`` identifies the request building or deleting it
-    (see :func:`new_owner_token`); ``lease_expires_at`` is a wall-clock time after
-    which another request may assume the owner died. ``subnet_ids`` are known
+    (see :class:`OwnerToken`); ``lease_expires_at`` is a wall-clock time after
+    which another request may assume the owner died. ``network_id`` and
+    ``router_id`` are written *before* the resources are created, under ids the
+    builder chose, so they name exactly what the build made or may have made. ``subnet_ids`` are known
     once the network's subnets exist; clean-up also asks the network for them.
     """
 
@@ -64,34 +71,95 @@ class TopologyRecord:
     version: int = 1
 
     def is_abandoned(self, now: float | None = None) -> bool:
-        """True when the owner is known dead or its lease ran out."""
+        """True when the lease ran out, or the owner is known dead (:meth:`OwnerToken.is_dead`)."""
         if self.status is TopologyStatus.READY or self.owner is None:
             return False
         now = time.time() if now is None else now
         return self.lease_expires_at < now or owner_is_dead(self.owner)
 
 
+@dataclasses.dataclass(frozen=True)
+class OwnerToken:
+    """Who holds a record: enough to tell, on the same machine, that the holder's process is gone.
+
+    A process id means something only inside one PID namespace of one running
+    kernel. Containers with host networking share the host name, and every
+    container on a machine shares the kernel's boot id, but each has its own
+    PID namespace; so a pid is checked only when the token's boot id *and* PID
+    namespace are this process's. Anywhere else (another host, another
+    container, a token that cannot be read) only the lease decides.
+    """
+
+    host: str
+    boot_id: str  # the kernel's boot id, "" where the system does not expose one
+    pid_namespace: str  # the PID namespace's inode number, "" where unknown
+    pid: int
+    nonce: str
+
+    _FIELDS: ClassVar[int] = 5
+    _HOST_LENGTH: ClassVar[int] = 64  # Linux's HOST_NAME_MAX; keeps tokens within the stores' columns
+
+    @classmethod
+    def current(cls) -> OwnerToken:
+        """A new token for the calling process, unique per call."""
+        host = socket.gethostname().replace(":", "_")[: cls._HOST_LENGTH]
+        return cls(host, _boot_id(), _pid_namespace(), os.getpid(), uuid.uuid4().hex)
+
+    @classmethod
+    def parse(cls, text: str) -> OwnerToken | None:
+        """The token ``str(token)`` wrote, or None for anything else (an older format, say)."""
+        parts = text.split(":")
+        if len(parts) != cls._FIELDS or not parts[3].isdigit():
+            return None
+        host, boot_id, pid_namespace, pid, nonce = parts
+        return cls(host, boot_id, pid_namespace, int(pid), nonce)
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.boot_id}:{self.pid_namespace}:{self.pid}:{self.nonce}"
+
+    def is_dead(self) -> bool:
+        """True only when the holder shares this process's kernel boot and PID namespace and its pid is gone."""
+        here_boot, here_namespace = _boot_id(), _pid_namespace()
+        if not here_boot or not here_namespace:
+            return False
+        if (self.boot_id, self.pid_namespace) != (here_boot, here_namespace):
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except (PermissionError, OverflowError):
+            return False
+        return False
+
+
+@functools.cache
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as boot_id:
+            return boot_id.read().strip()
+    except OSError:
+        return ""
+
+
+@functools.cache
+def _pid_namespace() -> str:
+    # A process keeps its PID namespace for life (unshare and setns change only its children's).
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
 def new_owner_token() -> str:
-    """``host:pid:random``: unique per request, and enough to tell a dead local owner at once."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+    """A new owner token for the calling process (see :class:`OwnerToken`)."""
+    return str(OwnerToken.current())
 
 
 def owner_is_dead(owner: str) -> bool:
-    """True if ``owner`` ran on this host in a process that no longer exists.
-
-    Owners on other hosts are never declared dead here; their lease decides.
-    """
-    host, _, rest = owner.partition(":")
-    pid_text, _, _ = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    """True only if ``owner`` is known dead (see :meth:`OwnerToken.is_dead`); otherwise its lease decides."""
+    token = OwnerToken.parse(owner)
+    return token is not None and token.is_dead()
 
 
 class TopologyStore(abc.ABC):

@@ -78,6 +78,12 @@ def _create_or_find(
 def _pool_request(ip_version: int, prefix: str, prefixlen: int) -> SubnetPoolCreate:
     """The default pool of ``ip_version``, as a request: built, and so checked, before anything is created."""
     default_min, _, _ = resolve_prefix_bounds(ip_version)
+    # Said first: a prefix of the other version also fails the prefix-length checks, less to the point.
+    if _prefix_version(prefix) not in (None, ip_version):
+        option = f"v{ip_version}_pool_prefix"
+        raise CommandError(
+            f"--{option.replace('_', '-')} / [bootstrap] {option}: {prefix} is not an IPv{ip_version} prefix"
+        )
     request = SubnetPoolCreate.parse(
         {
             "name": POOL_NAMES[ip_version],
@@ -89,12 +95,15 @@ def _pool_request(ip_version: int, prefix: str, prefixlen: int) -> SubnetPoolCre
             "is_default": True,
         }
     )
-    if request.ip_version != ip_version:
-        option = f"v{ip_version}_pool_prefix"
-        raise CommandError(
-            f"--{option.replace('_', '-')} / [bootstrap] {option}: {prefix} is not an IPv{ip_version} prefix"
-        )
     return request
+
+
+def _prefix_version(prefix: str) -> int | None:
+    """The IP version of ``prefix``, or None if it is no CIDR (the request says why)."""
+    try:
+        return int(to_cidr(prefix).version)
+    except ValueError:
+        return None
 
 
 def _check_cidr(cidr: str) -> None:

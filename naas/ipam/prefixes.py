@@ -20,7 +20,10 @@ from naas.ipam._sorted import SortedInts
 __all__ = [
     "Block",
     "FreePrefixes",
+    "check_cidr_in_pool",
+    "check_default_prefixlen_fits",
     "check_prefixlen_in_bounds",
+    "check_special_purpose",
     "compact_prefixes",
     "prefix_quota_units",
     "resolve_prefix_bounds",
@@ -32,6 +35,25 @@ Block = tuple[int, int]
 _DEFAULT_MIN_PREFIXLEN: Final = {4: 8, 6: 64}
 # Neutron counts subnet pool quota in /32s for IPv4 and /64s for IPv6.
 _QUOTA_UNIT_PREFIXLEN: Final = {4: 32, 6: 64}
+
+# Address space no tenant subnet may hold an address of (RFC 6890), with what to call it.
+_SPECIAL_PURPOSE: Final = tuple(
+    (netaddr.IPNetwork(cidr), name)
+    for cidr, name in (
+        ("0.0.0.0/8", "the 'this network' block 0.0.0.0/8"),
+        ("127.0.0.0/8", "the loopback block 127.0.0.0/8"),
+        ("224.0.0.0/4", "the multicast block 224.0.0.0/4"),
+        ("255.255.255.255/32", "the limited broadcast address 255.255.255.255"),
+        ("::/128", "the unspecified address ::"),
+        ("::1/128", "the loopback address ::1"),
+        ("::ffff:0:0/96", "the IPv4-mapped block ::ffff:0:0/96"),
+        ("ff00::/8", "the multicast block ff00::/8"),
+    )
+)
+# Link-local space: a host configures it itself, so DHCP cannot serve it (Neutron's rule).
+_LINK_LOCAL: Final = tuple(
+    (netaddr.IPNetwork(cidr), f"the link-local block {cidr}") for cidr in ("169.254.0.0/16", "fe80::/10")
+)
 
 
 def compact_prefixes(prefixes: Iterable[CidrInput]) -> list[netaddr.IPNetwork]:
@@ -98,6 +120,61 @@ def resolve_prefix_bounds(
             f"min_prefixlen={minimum} .. max_prefixlen={maximum}",
         )
     return minimum, maximum, default
+
+
+def check_special_purpose(resource: str, attribute: str, cidr: CidrInput, *, allow_link_local: bool) -> None:
+    """Refuse a prefix that no subnet (or subnet pool) may hold.
+
+    Refused: prefix length 0; any overlap with special-purpose space (loopback, multicast, "this network",
+    the limited broadcast address, the IPv6 unspecified address, IPv4-mapped IPv6); link-local space unless
+    ``allow_link_local`` (Neutron refuses it for a subnet with DHCP enabled). Raises
+    ``BadRequest(resource, attribute, ...)`` naming the block it overlaps.
+    """
+    network = parse_cidr(resource, attribute, cidr)
+    if network.prefixlen == 0:
+        raise exceptions.BadRequest(resource, attribute, f"{network} has prefix length 0: it would hold every address")
+    for block, name in _SPECIAL_PURPOSE:
+        if _overlaps(block, network):
+            raise exceptions.BadRequest(resource, attribute, f"{network} overlaps {name}, which is no subnet's")
+    for block, name in () if allow_link_local else _LINK_LOCAL:
+        if _overlaps(block, network):
+            raise exceptions.BadRequest(
+                resource, attribute, f"{network} overlaps {name}, which DHCP cannot serve (hosts configure it)"
+            )
+
+
+def _overlaps(first: netaddr.IPNetwork, second: netaddr.IPNetwork) -> bool:
+    return first.version == second.version and (first in second or second in first)
+
+
+def check_default_prefixlen_fits(prefixes: Iterable[CidrInput], default_prefixlen: int) -> None:
+    """Refuse a pool default length that no prefix of the pool can hold (shorter than every one of them).
+
+    Every allocation at the default would fail. Raises ``BadRequest("subnetpool", "default_prefixlen", ...)``.
+    """
+    networks = [parse_cidr("subnetpool", "prefixes", prefix) for prefix in prefixes]
+    if networks and all(default_prefixlen < network.prefixlen for network in networks):
+        largest = min(network.prefixlen for network in networks)
+        raise exceptions.BadRequest(
+            "subnetpool",
+            "default_prefixlen",
+            f"/{default_prefixlen} is shorter than every prefix of the pool (the largest is a /{largest})",
+        )
+
+
+def check_cidr_in_pool(cidr: CidrInput, prefixes: Iterable[CidrInput], pool_id: str) -> None:
+    """Refuse a subnet ``cidr`` asked for from a pool whose ``prefixes`` do not hold it whole.
+
+    Whether the prefix is free is the allocator's question (a ``Conflict``); a prefix the pool can never give
+    is a malformed request. Raises ``BadRequest("subnet", "cidr", ...)``.
+    """
+    network = parse_cidr("subnet", "cidr", cidr)
+    networks = [parse_cidr("subnetpool", "prefixes", prefix) for prefix in prefixes]
+    if not any(network.version == prefix.version and network in prefix for prefix in networks):
+        listing = ", ".join(str(prefix) for prefix in networks)
+        raise exceptions.BadRequest(
+            "subnet", "cidr", f"{network} is outside the prefixes of subnet pool {pool_id} ({listing})"
+        )
 
 
 def check_prefixlen_in_bounds(prefixlen: int, min_prefixlen: int, max_prefixlen: int) -> None:

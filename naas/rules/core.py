@@ -36,6 +36,7 @@ from naas.context import RequestContext
 from naas.events import Event, EventRegistry, ResourceType
 from naas.exceptions import (
     BadRequest,
+    Conflict,
     DefaultExternalNetworkExists,
     DefaultSubnetPoolExists,
     InUse,
@@ -46,7 +47,10 @@ from naas.exceptions import (
     SubnetPoolQuotaExceeded,
 )
 from naas.ipam import (
+    check_cidr_in_pool,
+    check_default_prefixlen_fits,
     check_prefixlen_in_bounds,
+    check_special_purpose,
     default_allocation_pools,
     default_gateway,
     prefix_quota_units,
@@ -68,6 +72,9 @@ from naas.requests import (
     SubnetPoolUpdate,
     SubnetUpdate,
     Unset,
+    parse_filters,
+    parse_id,
+    parse_project_id,
     plan_fixed_ips,
 )
 from naas.resources import (
@@ -184,7 +191,7 @@ class CoreRules(CorePlugin):
         policy.check_admin_only(context, request)
         project_id = policy.owner_for(context, request.project_id, "network")
         created = Network(
-            id=getattr(request, "id", None) or new_id(),
+            id=request.id or new_id(),
             project_id=project_id,
             name=request.name,
             admin_state_up=request.admin_state_up,
@@ -197,6 +204,8 @@ class CoreRules(CorePlugin):
         )
 
         def work(tx: Transaction, after: AfterCommit) -> Network:
+            if request.id is not None and tx.network(request.id) is not None:
+                raise Conflict("network", request.id, f"The network id {request.id} is already in use.")
             if created.is_default:
                 default = tx.default_network()
                 if default is not None:
@@ -215,6 +224,7 @@ class CoreRules(CorePlugin):
         return self.read(lambda tx: self.network_in(tx, context, network_id))
 
     def get_networks(self, context: RequestContext, filters: Filters | None = None) -> list[Network]:
+        filters = parse_filters(Network, filters)
         query = list_query(context, filters)
 
         def work(tx: Transaction) -> list[Network]:
@@ -313,7 +323,8 @@ class CoreRules(CorePlugin):
     def network_in(
         self, tx: Transaction, context: RequestContext, network_id: str, *, for_update: bool = False
     ) -> Network:
-        """The network if the caller may see it; NotFound otherwise."""
+        """The network if the caller may see it; NotFound otherwise (BadRequest for an id that is no text)."""
+        network_id = parse_id("network", network_id)
         network = tx.network(network_id, for_update=for_update)
         if network is None or not policy.is_visible(context, network):
             raise NotFound("network", network_id)
@@ -367,6 +378,8 @@ class CoreRules(CorePlugin):
         return self.read(lambda tx: self.subnet_in(tx, context, subnet_id))
 
     def get_subnets(self, context: RequestContext, filters: Filters | None = None) -> list[Subnet]:
+        filters = parse_filters(Subnet, filters)
+
         def work(tx: Transaction) -> list[Subnet]:
             subnets = tx.subnets(list_query(context, filters))
             if context.is_admin:
@@ -384,6 +397,8 @@ class CoreRules(CorePlugin):
         def work(tx: Transaction, after: AfterCommit) -> Subnet:
             current = self.subnet_in(tx, context, subnet_id, for_update=True)
             policy.check_owner(context, current, subnet_id)
+            if request.enable_dhcp is True and not current.enable_dhcp:
+                check_special_purpose("subnet", "enable_dhcp", current.cidr, allow_link_local=False)
             holders = self._holders(tx, current)
             gateway = current.gateway_ip
             if request.gateway_ip is not UNSET and request.gateway_ip != current.gateway_ip:
@@ -440,6 +455,7 @@ class CoreRules(CorePlugin):
         self, tx: Transaction, context: RequestContext, subnet_id: str, *, for_update: bool = False
     ) -> Subnet:
         """The subnet if the caller may see it (its own, or on a network it sees); NotFound otherwise."""
+        subnet_id = parse_id("subnet", subnet_id)
         subnet = tx.subnet(subnet_id, for_update=for_update)
         if subnet is None or not self._subnet_is_visible(tx, context, subnet, {}):
             raise NotFound("subnet", subnet_id)
@@ -542,6 +558,7 @@ class CoreRules(CorePlugin):
         return self.read(lambda tx: self.subnetpool_in(tx, context, subnetpool_id))
 
     def get_subnetpools(self, context: RequestContext, filters: Filters | None = None) -> list[SubnetPool]:
+        filters = parse_filters(SubnetPool, filters)
         pools = self.read(lambda tx: tx.subnetpools(list_query(context, filters)))
         return _visible(context, pools, SubnetPool, filters)
 
@@ -571,6 +588,8 @@ class CoreRules(CorePlugin):
                 current.max_prefixlen if request.max_prefixlen is UNSET else request.max_prefixlen,
                 current.default_prefixlen if request.default_prefixlen is UNSET else request.default_prefixlen,
             )
+            if request.default_prefixlen is not UNSET:
+                check_default_prefixlen_fits(prefixes, default)
             is_default = current.is_default if request.is_default is UNSET else request.is_default
             if is_default and not current.is_default:
                 _check_no_default_pool(tx, current.ip_version, subnetpool_id)
@@ -618,6 +637,7 @@ class CoreRules(CorePlugin):
     def subnetpool_in(
         self, tx: Transaction, context: RequestContext, subnetpool_id: str, *, for_update: bool = False
     ) -> SubnetPool:
+        subnetpool_id = parse_id("subnetpool", subnetpool_id)
         pool = tx.subnetpool(subnetpool_id, for_update=for_update)
         if pool is None or not policy.is_visible(context, pool):
             raise NotFound("subnetpool", subnetpool_id)
@@ -660,6 +680,8 @@ class CoreRules(CorePlugin):
             prefixlen = cidr.prefixlen
         else:
             prefixlen = pool.default_prefixlen if request.prefixlen is None else request.prefixlen
+        if cidr is not None:
+            check_cidr_in_pool(cidr, pool.prefixes, pool.id)
         check_prefixlen_in_bounds(prefixlen, pool.min_prefixlen, pool.max_prefixlen)
         self._check_quota(tx, pool, project_id, prefixlen)
         return tx.take_prefix(pool, prefixlen) if cidr is None else tx.take_cidr(pool, cidr)
@@ -687,6 +709,7 @@ class CoreRules(CorePlugin):
 
     def create_port(self, context: RequestContext, port: PortCreate | Mapping[str, Any]) -> Port:
         request = PortCreate.parse(port)
+        policy.check_admin_only(context, request)
         return self.write(lambda tx, after: self.create_port_in(tx, context, request, after))
 
     def create_port_in(
@@ -726,11 +749,13 @@ class CoreRules(CorePlugin):
         return self.read(lambda tx: self.port_in(tx, context, port_id))
 
     def get_ports(self, context: RequestContext, filters: Filters | None = None) -> list[Port]:
+        filters = parse_filters(Port, filters)
         ports = self.read(lambda tx: tx.ports(list_query(context, filters)))
         return _visible(context, ports, Port, filters)
 
     def update_port(self, context: RequestContext, port_id: str, changes: PortUpdate | Mapping[str, Any]) -> Port:
         request = PortUpdate.parse(changes)
+        policy.check_admin_only(context, request)
 
         def work(tx: Transaction, after: AfterCommit) -> Port:
             current = self.port_in(tx, context, port_id, for_update=True)
@@ -840,6 +865,7 @@ class CoreRules(CorePlugin):
         return updated
 
     def port_in(self, tx: Transaction, context: RequestContext, port_id: str, *, for_update: bool = False) -> Port:
+        port_id = parse_id("port", port_id)
         port = tx.port(port_id, for_update=for_update)
         if port is None or not policy.is_visible(context, port):
             raise NotFound("port", port_id)
@@ -925,6 +951,9 @@ class CoreRules(CorePlugin):
     def check_subnetpool_room(
         self, context: RequestContext, subnetpool_id: str, prefixlen: int, project_id: str | None = None
     ) -> None:
+        if project_id is not None:
+            project_id = parse_project_id("subnet", project_id)
+
         def work(tx: Transaction) -> None:
             pool = self.subnetpool_in(tx, context, subnetpool_id)
             self._check_quota(tx, pool, project_id or context.project_id, prefixlen)

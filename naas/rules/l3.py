@@ -39,6 +39,8 @@ from naas.requests import (
     PortUpdate,
     RouterCreate,
     RouterUpdate,
+    parse_filters,
+    parse_id,
     to_id,
     to_ip,
 )
@@ -139,7 +141,7 @@ class L3Rules(L3Plugin):
         policy.check_admin_only(context, request)
         project_id = policy.owner_for(context, request.project_id, "router")
         created = Router(
-            id=getattr(request, "id", None) or new_id(),
+            id=request.id or new_id(),
             project_id=project_id,
             name=request.name,
             admin_state_up=request.admin_state_up,
@@ -148,6 +150,8 @@ class L3Rules(L3Plugin):
         )
 
         def work(tx: Transaction, after: AfterCommit) -> Router:
+            if request.id is not None and tx.router(request.id) is not None:
+                raise Conflict("router", request.id, f"The router id {request.id} is already in use.")
             state = _RouterState(created, None, ())
             gateway = request.external_gateway_info
             if gateway is not None:
@@ -172,6 +176,7 @@ class L3Rules(L3Plugin):
         return self.core.read(lambda tx: self._router_in(tx, context, router_id).router)
 
     def get_routers(self, context: RequestContext, filters: Filters | None = None) -> list[Router]:
+        filters = parse_filters(Router, filters)
         routers = self.core.read(lambda tx: tx.routers(list_query(context, filters)))
         return filter_resources((r for r in routers if policy.is_visible(context, r)), Router, filters)
 
@@ -308,6 +313,7 @@ class L3Rules(L3Plugin):
         self, context: RequestContext, floatingip: FloatingIPCreate | Mapping[str, Any]
     ) -> FloatingIP:
         request = FloatingIPCreate.parse(floatingip)
+        policy.check_admin_only(context, request)
         project_id = policy.owner_for(context, request.project_id, "floatingip")
         network_id = request.floating_network_id
         floatingip_id = new_id()
@@ -358,6 +364,7 @@ class L3Rules(L3Plugin):
         return self.core.read(lambda tx: self._floatingip_in(tx, context, floatingip_id))
 
     def get_floatingips(self, context: RequestContext, filters: Filters | None = None) -> list[FloatingIP]:
+        filters = parse_filters(FloatingIP, filters)
         found = self.core.read(lambda tx: tx.floatingips(list_query(context, filters)))
         return filter_resources((f for f in found if policy.is_visible(context, f)), FloatingIP, filters)
 
@@ -432,6 +439,7 @@ class L3Rules(L3Plugin):
     def _router_in(
         self, tx: Transaction, context: RequestContext, router_id: str, *, for_update: bool = False
     ) -> _RouterState:
+        router_id = parse_id("router", router_id)
         router = tx.router(router_id, for_update=for_update)
         if router is None or not policy.is_visible(context, router):
             raise NotFound("router", router_id)
@@ -443,6 +451,7 @@ class L3Rules(L3Plugin):
     def _floatingip_in(
         self, tx: Transaction, context: RequestContext, floatingip_id: str, *, for_update: bool = False
     ) -> FloatingIP:
+        floatingip_id = parse_id("floatingip", floatingip_id)
         floatingip = tx.floatingip(floatingip_id, for_update=for_update)
         if floatingip is None or not policy.is_visible(context, floatingip):
             raise NotFound("floatingip", floatingip_id)

@@ -238,7 +238,7 @@ class NetworkTests(CoreSuiteBase):
 
     def test_network_create_rejects_router_external_that_is_not_a_boolean(self) -> None:
         self.assertBadRequest(
-            "network", "router:external", self.core.create_network, self.admin, {"router:external": "yes"}
+            "network", "router:external", self.core.create_network, self.admin, {"router:external": "maybe"}
         )
 
     def test_network_create_rejects_shared_that_is_not_a_boolean(self) -> None:

@@ -66,8 +66,8 @@ class L3EventTests(L3SuiteBase):
     def test_event_before_create_veto_of_floatingip_keeps_its_address_free(self) -> None:
         body = {"floating_network_id": self.public.id, "floating_ip_address": "203.0.113.99"}
         with vetoing(self.l3.events, ResourceType.FLOATINGIP, Event.BEFORE_CREATE, Vetoed()):
-            self.assertRefused(Vetoed, self.l3.create_floatingip, self.project_a, body)
-        self.assertEqual("203.0.113.99", str(self.l3.create_floatingip(self.project_a, body).floating_ip_address))
+            self.assertRefused(Vetoed, self.l3.create_floatingip, self.admin, body)
+        self.assertEqual("203.0.113.99", str(self.l3.create_floatingip(self.admin, body).floating_ip_address))
 
     @requires(Capability.EVENTS, Capability.FLOATINGIPS)
     def test_event_after_create_receives_the_stored_floatingip(self) -> None:

@@ -33,7 +33,11 @@ class FloatingIPTests(L3SuiteBase):
         return routed, make_port(self.core, self.project_a, routed.network.id, device_owner="compute:nova")
 
     def _fip(self, **attributes: Any) -> FloatingIP:
-        return self.l3.create_floatingip(self.project_a, {"floating_network_id": self.public.id, **attributes})
+        """A floating IP of project A; one with a specific address is an admin's to create (Neutron's policy)."""
+        body = {"floating_network_id": self.public.id, **attributes}
+        if "floating_ip_address" in attributes:
+            return self.l3.create_floatingip(self.admin, {**body, "project_id": self.project_a.project_id})
+        return self.l3.create_floatingip(self.project_a, body)
 
     def _fip_ports(self) -> list[Port]:
         return self.core.get_ports(self.admin, {"network_id": self.public.id, "device_owner": DEVICE_OWNER_FLOATINGIP})

@@ -70,8 +70,9 @@ class RouterTests(L3SuiteBase):
         self.assertEqual(4, len(addresses))
 
     def test_router_gateway_with_a_specific_address(self) -> None:
+        """Only an admin picks a gateway's address (Neutron's default policy)."""
         router = self.l3.create_router(
-            self.project_a,
+            self.admin,
             {
                 "external_gateway_info": {
                     "network_id": self.public.id,
@@ -92,8 +93,8 @@ class RouterTests(L3SuiteBase):
                 "external_fixed_ips": [{"ip_address": "203.0.113.50"}],
             }
         }
-        self.l3.create_router(self.project_a, body)
-        self.assertRefused(IpAddressAlreadyAllocated, self.l3.create_router, self.project_a, body)
+        self.l3.create_router(self.admin, body)
+        self.assertRefused(IpAddressAlreadyAllocated, self.l3.create_router, self.admin, body)
 
     def test_router_gateway_without_snat(self) -> None:
         router = self.l3.create_router(
@@ -188,9 +189,9 @@ class RouterTests(L3SuiteBase):
 
     def test_router_update_removing_the_gateway_releases_its_address(self) -> None:
         body = {"network_id": self.public.id, "external_fixed_ips": [{"ip_address": "203.0.113.50"}]}
-        router = self.l3.create_router(self.project_a, {"external_gateway_info": body})
-        self.l3.update_router(self.project_a, router.id, {"external_gateway_info": None})
-        again = self.l3.create_router(self.project_a, {"external_gateway_info": body})
+        router = self.l3.create_router(self.admin, {"external_gateway_info": body})
+        self.l3.update_router(self.admin, router.id, {"external_gateway_info": None})
+        again = self.l3.create_router(self.admin, {"external_gateway_info": body})
         self.assertIsNotNone(again.external_gateway_info)
 
     def test_router_update_gateway_to_internal_network_raises_bad_request(self) -> None:
@@ -306,7 +307,7 @@ class RouterTests(L3SuiteBase):
             "router",
             "external_gateway_info",
             self.l3.create_router,
-            self.project_a,
+            self.admin,
             {
                 "external_gateway_info": {
                     "network_id": self.public.id,

@@ -15,15 +15,19 @@ private wiring.
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-from naas.auto_allocate import AutoAllocator, BuildStep, TopologyRecord, TopologyStatus
+from naas.auto_allocate import AutoAllocator, BuildStep, OwnerToken, TopologyRecord, TopologyStatus
 from naas.context import RequestContext, admin_context
 from naas.exceptions import (
     AutoAllocationFailure,
     BadRequest,
+    Conflict,
     InUse,
     NaasError,
     NotAuthorized,
@@ -155,7 +159,9 @@ class AutoAllocationConformance(ConformanceCase):
         self.assertEqual(
             ("auto_allocated_network", project_id, True), (network.name, network.project_id, network.admin_state_up)
         )
-        subnets = self.core.get_subnets(self.admin, {"network_id": network_id})
+        subnets = sorted(
+            self.core.get_subnets(self.admin, {"network_id": network_id}), key=lambda subnet: subnet.ip_version
+        )
         self.assertEqual(
             [(f"auto_allocated_subnet_v{p.ip_version}", p.id, p.default_prefixlen) for p in deployment.pools],
             [(s.name, s.subnetpool_id, s.cidr.prefixlen) for s in subnets],
@@ -406,6 +412,103 @@ class AutoAllocationConformance(ConformanceCase):
         self.assertIn(instance.id, str(error))
         self.assertEqual(network_id, self.allocator.get_auto_allocated_topology(self.project, None)["id"])
 
+    def _plug_users_network(self, router_id: str) -> tuple[Network, str]:
+        """The project plugs a network of its own into its topology's router; returns it and the interface port."""
+        mine = self.core.create_network(self.project, {"name": "mine"})
+        subnet = self.core.create_subnet(self.project, {"network_id": mine.id, "cidr": "192.168.2.0/24"})
+        info = self.l3.add_router_interface(self.project, router_id, {"subnet_id": subnet.id})
+        return mine, info.port_id
+
+    def test_delete_refuses_before_touching_anything_while_the_router_has_an_interface_it_did_not_make(self) -> None:
+        """Finding 6: the delete used to unplug the topology's subnets, then fail on the user's own interface."""
+        deployment = self.deploy()
+        network_id = self.allocator.get_auto_allocated_topology(self.project, None)["id"]
+        router_id = self._router_of()
+        mine, interface_port = self._plug_users_network(router_id)
+        with self.assertStateUnchanged("delete with the user's own network plugged in"):
+            error = self.assertRaisesError(InUse, self.allocator.delete_auto_allocated_topology, self.project, None)
+        self.assertEqual(("router", router_id, (interface_port,)), (error.resource, error.resource_id, error.users))
+        # The topology's subnets are all still attached, so the next request needs no repair.
+        interfaces = self.core.get_ports(
+            self.admin, {"device_id": router_id, "device_owner": DEVICE_OWNER_ROUTER_INTERFACE}
+        )
+        attached = {fixed_ip.subnet_id for port in interfaces for fixed_ip in port.fixed_ips}
+        self.assertLessEqual(set(self.core.get_network(self.admin, network_id).subnets), attached)
+        self.assertEqual(network_id, self.allocator.get_auto_allocated_topology(self.project, None)["id"])
+        # Once the user unplugs their network, the delete goes through and leaves that network alone.
+        self.l3.remove_router_interface(self.project, router_id, {"port_id": interface_port})
+        self.allocator.delete_auto_allocated_topology(self.project, None)
+        self.assertEqual([mine.id], [n.id for n in self.core.get_networks(self.admin, {"tenant_id": "project-a"})])
+        self.core.delete_network(self.project, mine.id)
+        self.assertNothingBuilt(deployment)
+
+    def test_what_another_project_hangs_on_the_router_does_not_block_the_delete(self) -> None:
+        """Finding 2: another project's interface and floating IP locked the victim out of its own topology.
+
+        An admin attaches another project's subnet to the victim's router (the
+        one way left to do it), that project gives its instance a floating IP
+        through the router, and a port of that project claims to be one of the
+        router's interfaces (what any project could do before device owners
+        were restricted). The victim's delete removes its topology; the other
+        project keeps its network, subnet, instance port and floating IP.
+        """
+        deployment = self.deploy()
+        assert deployment.external_network is not None
+        self.allocator.get_auto_allocated_topology(self.project, None)
+        router_id = self._router_of()
+        theirs = self.core.create_network(self.other, {"name": "theirs"})
+        their_subnet = self.core.create_subnet(self.other, {"network_id": theirs.id, "cidr": "172.16.0.0/24"})
+        self.l3.add_router_interface(self.admin, router_id, {"subnet_id": their_subnet.id})
+        instance = self.core.create_port(self.other, {"network_id": theirs.id})
+        floatingip = self.l3.create_floatingip(
+            self.other, {"floating_network_id": deployment.external_network.id, "port_id": instance.id}
+        )
+        self.assertEqual(router_id, floatingip.router_id)
+        self.core.create_port(
+            self.admin,
+            {
+                "network_id": theirs.id,
+                "project_id": "project-b",
+                "device_owner": DEVICE_OWNER_ROUTER_INTERFACE,
+                "device_id": router_id,
+            },
+        )
+
+        self.allocator.delete_auto_allocated_topology(self.project, None)
+
+        self.assertEqual({"networks": [], "subnets": [], "ports": [], "routers": []}, self.project_resources())
+        self.assertIsNone(self.store.get("project-a"))
+        self.assertEqual(
+            {pool.id: [] for pool in deployment.pools},
+            {p.id: self.consumed(deployment)[p.id] for p in deployment.pools},
+        )
+        self.assertRaisesError(NotFound, self.l3.get_router, self.admin, router_id)
+        owned = {"tenant_id": "project-b"}
+        self.assertEqual([theirs.id], [n.id for n in self.core.get_networks(self.other, owned)])
+        self.assertEqual([their_subnet.id], [s.id for s in self.core.get_subnets(self.other, owned)])
+        self.assertEqual(instance.id, self.core.get_port(self.other, instance.id).id)
+        kept = self.l3.get_floatingip(self.other, floatingip.id)
+        self.assertEqual((None, None), (kept.port_id, kept.router_id))
+
+    def test_another_projects_port_on_the_topology_network_refuses_without_being_named(self) -> None:
+        """Only an admin can put it there; the victim learns it exists, never its id (finding 16)."""
+        self.deploy()
+        network_id = self.allocator.get_auto_allocated_topology(self.project, None)["id"]
+        placed = self.core.create_port(self.admin, {"network_id": network_id, "project_id": "project-b"})
+        with self.assertStateUnchanged("the owner's delete with another project's port on its network"):
+            error = self.assertRaisesError(Conflict, self.allocator.delete_auto_allocated_topology, self.project, None)
+        self.assertNotIsInstance(error, InUse)
+        self.assertNotIn(placed.id, str(error))
+        self.assertIn("ports of other projects (1)", str(error))
+        with self.assertStateUnchanged("an admin's delete with another project's port on the network"):
+            error = self.assertRaisesError(
+                InUse, self.allocator.delete_auto_allocated_topology, self.admin, "project-a"
+            )
+        self.assertEqual((placed.id,), error.users)
+        self.core.delete_port(self.admin, placed.id)
+        self.allocator.delete_auto_allocated_topology(self.project, None)
+        self.assertIsNone(self.store.get("project-a"))
+
     # Tampering
 
     def _router_of(self, project_id: str = "project-a") -> str:
@@ -436,6 +539,29 @@ class AutoAllocationConformance(ConformanceCase):
         self.l3.update_router(self.project, router_id, {"external_gateway_info": None})
         self.assertEqual(network_id, self.allocator.get_auto_allocated_topology(self.project, None)["id"])
         self.assertWorkingTopology(network_id, deployment)
+
+    def test_deleted_subnet_is_re_created_from_its_pool(self) -> None:
+        """Finding 18: a user who deleted the IPv6 (or IPv4) subnet got a single-stack topology for good."""
+        for ip_version in (6, 4):
+            with self.subTest(ip_version=ip_version):
+                self.start_afresh()
+                deployment = self.deploy()
+                network_id = self.allocator.get_auto_allocated_topology(self.project, None)["id"]
+                router_id = self._router_of()
+                (gone,) = self.core.get_subnets(self.admin, {"network_id": network_id, "ip_version": ip_version})
+                self.l3.remove_router_interface(self.project, router_id, {"subnet_id": gone.id})
+                self.core.delete_subnet(self.project, gone.id)
+                self.assertEqual(network_id, self.allocator.get_auto_allocated_topology(self.project, None)["id"])
+                self.assertWorkingTopology(network_id, deployment)
+                record = self.store.get("project-a")
+                assert record is not None
+                subnets = self.core.get_subnets(self.admin, {"network_id": network_id})
+                self.assertEqual(sorted(s.id for s in subnets), sorted(record.subnet_ids))
+                self.assertNotIn(gone.id, record.subnet_ids)
+                # Whole again: a further request changes nothing.
+                resources = self.project_resources()
+                self.allocator.get_auto_allocated_topology(self.project, None)
+                self.assertEqual(resources, self.project_resources())
 
     def test_deleted_network_is_rebuilt(self) -> None:
         deployment = self.deploy()
@@ -566,19 +692,20 @@ class AutoAllocationConformance(ConformanceCase):
         consumed = self.consumed(deployment)
         self.assertEqual([1] * len(deployment.pools), [len(consumed[p.id]) for p in deployment.pools])
 
+    build_steps = (
+        BuildStep.CLAIMED,
+        BuildStep.NETWORK_CREATED,
+        BuildStep.SUBNET_CREATED,
+        BuildStep.ROUTER_CREATED,
+        BuildStep.INTERFACE_ADDED,
+        BuildStep.NETWORK_ENABLED,
+    )
+
     def test_abandoned_build_is_cleaned_up_and_rebuilt(self) -> None:
         """A builder that stops at each step and is never heard of again: the next request takes over."""
         deployment = self.deploy()
         before = self.consumed(deployment)
-        steps = [
-            BuildStep.CLAIMED,
-            BuildStep.NETWORK_CREATED,
-            BuildStep.SUBNET_CREATED,
-            BuildStep.ROUTER_CREATED,
-            BuildStep.INTERFACE_ADDED,
-            BuildStep.NETWORK_ENABLED,
-        ]
-        for step in steps:
+        for step in self.build_steps:
             with self.subTest(step=step):
                 stalled = _StalledBuild(self.make_allocator, self.core, self.l3, step)
                 self.assertTrue(stalled.reached.wait(10), f"the build never reached {step}")
@@ -596,37 +723,87 @@ class AutoAllocationConformance(ConformanceCase):
                 self.assertNothingBuilt(deployment)
                 self.assertEqual(before, self.consumed(deployment))
 
-    def test_resources_made_but_not_yet_recorded_by_a_dead_builder_are_removed(self) -> None:
-        """A builder killed after a plugin call committed but before it recorded the new resource."""
+    def test_recovery_removes_only_what_the_abandoned_build_made(self) -> None:
+        """Finding 11: recovery used to delete the project's own resources that carry the reserved names.
+
+        The project keeps a disabled network named ``auto_allocated_network``
+        (with a subnet) and an empty router named ``auto_allocated_router``. A
+        build stalls at each step in turn and is taken over; the user's
+        resources survive, and so they do when an operator clears the build.
+        """
         deployment = self.deploy()
         before = self.consumed(deployment)
-        assert deployment.external_network is not None
-        orphan_network = self.core.create_network(
-            self.admin, {"name": "auto_allocated_network", "project_id": "project-a", "admin_state_up": False}
-        )
-        orphan_router = self.l3.create_router(
-            self.admin,
-            {
-                "name": "auto_allocated_router",
-                "project_id": "project-a",
-                "external_gateway_info": {"network_id": deployment.external_network.id},
-            },
-        )
-        # A user's own resources with other names, or enabled, are not touched.
-        kept = self.core.create_network(self.project, {"name": "mine"})
+        for step in self.build_steps:
+            with self.subTest(step=step):
+                kept_network = self.core.create_network(
+                    self.project, {"name": "auto_allocated_network", "admin_state_up": False}
+                )
+                kept_subnet = self.core.create_subnet(
+                    self.project, {"network_id": kept_network.id, "cidr": "192.168.1.0/24"}
+                )
+                kept_router = self.l3.create_router(self.project, {"name": "auto_allocated_router"})
+                stalled = _StalledBuild(self.make_allocator, self.core, self.l3, step)
+                self.assertTrue(stalled.reached.wait(10), f"the build never reached {step}")
+                network_id = self.allocator.get_auto_allocated_topology(self.project, None)["id"]
+                stalled.finish()
+                self.assertNotEqual(kept_network.id, network_id)
+                network = self.core.get_network(self.project, kept_network.id)
+                self.assertEqual(((kept_subnet.id,), False), (network.subnets, network.admin_state_up))
+                self.assertEqual("auto_allocated_router", self.l3.get_router(self.project, kept_router.id).name)
+                self.allocator.delete_auto_allocated_topology(self.project, None)
+                self.l3.delete_router(self.project, kept_router.id)
+                self.core.delete_network(self.project, kept_network.id)
+                self.assertNothingBuilt(deployment)
+                self.assertEqual(before, self.consumed(deployment))
+
+    def test_operator_clean_up_leaves_the_projects_own_resources(self) -> None:
+        """Finding 11's reproduction: the record a builder killed right after its claim leaves behind."""
+        deployment = self.deploy()
+        kept = self.core.create_network(self.project, {"name": "auto_allocated_network", "admin_state_up": False})
+        self.core.create_subnet(self.project, {"network_id": kept.id, "cidr": "192.168.1.0/24"})
+        kept_router = self.l3.create_router(self.project, {"name": "auto_allocated_router"})
         self.store.create(
             TopologyRecord("project-a", TopologyStatus.BUILDING, owner="another-host:1:dead", lease_expires_at=0.0)
         )
-        network_id = self.allocator.get_auto_allocated_topology(self.project, None)["id"]
-        self.assertNotIn(network_id, (orphan_network.id, kept.id))
-        self.assertRaisesError(NotFound, self.core.get_network, self.admin, orphan_network.id)
-        self.assertRaisesError(NotFound, self.l3.get_router, self.admin, orphan_router.id)
-        self.assertEqual("mine", self.core.get_network(self.admin, kept.id).name)
+        self.assertEqual(["project-a"], self.allocator.remove_abandoned_topologies(self.admin))
+        self.assertIsNone(self.store.get("project-a"))
+        self.assertEqual([kept.id], [n.id for n in self.core.get_networks(self.admin, {"tenant_id": "project-a"})])
+        self.assertEqual(kept_router.id, self.l3.get_router(self.project, kept_router.id).id)
+        self.l3.delete_router(self.project, kept_router.id)
         self.core.delete_network(self.project, kept.id)
-        self.assertWorkingTopology(network_id, deployment)
-        self.allocator.delete_auto_allocated_topology(self.project, None)
         self.assertNothingBuilt(deployment)
-        self.assertEqual(before, self.consumed(deployment))
+
+    def test_a_builder_in_another_pid_namespace_is_trusted_until_its_lease_ends(self) -> None:
+        """Finding 8: a request in another container with the host's name declared a live builder dead.
+
+        The record's owner ran on this machine (same host name, same kernel
+        boot) but in another PID namespace, under a pid that does not exist
+        here: that says nothing about whether it is alive, so the request
+        waits for the lease. The same owner in this PID namespace is known
+        dead and its build is cleared at once.
+        """
+        here = OwnerToken.current()
+        if not (here.boot_id and here.pid_namespace):
+            self.skipTest("this system does not expose a boot id and PID namespaces")
+        deployment = self.deploy()
+        exited = _pid_of_an_exited_process()
+        elsewhere = dataclasses.replace(here, pid_namespace=here.pid_namespace + "0", pid=exited)
+        self.store.create(
+            TopologyRecord(
+                "project-a", TopologyStatus.BUILDING, owner=str(elsewhere), lease_expires_at=time.time() + 60
+            )
+        )
+        impatient = self.make_allocator(self.core, self.l3, wait_timeout=0.2)
+        with self.assertStateUnchanged("a request while another container builds"):
+            error = self.assertRaisesError(Conflict, impatient.get_auto_allocated_topology, self.project, None)
+        self.assertIn("still building", str(error))
+
+        record = self.store.get("project-a")
+        assert record is not None
+        dead_here = dataclasses.replace(elsewhere, pid_namespace=here.pid_namespace)
+        self.assertTrue(self.store.replace(record, dataclasses.replace(record, owner=str(dead_here))))
+        network_id = impatient.get_auto_allocated_topology(self.project, None)["id"]
+        self.assertWorkingTopology(network_id, deployment)
 
     def test_operator_clean_up_removes_abandoned_builds(self) -> None:
         deployment = self.deploy()
@@ -644,6 +821,13 @@ class AutoAllocationConformance(ConformanceCase):
         self.assertNothingBuilt(deployment)
         self.assertEqual(before, self.consumed(deployment))
         self.assertEqual([], self.allocator.remove_abandoned_topologies(self.admin))
+
+
+def _pid_of_an_exited_process() -> int:
+    """A pid that no process of this PID namespace has (until the kernel hands it out again)."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
 
 
 class _StalledBuild:

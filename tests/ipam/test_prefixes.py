@@ -11,7 +11,10 @@ import pytest
 from naas import exceptions
 from naas.ipam import (
     FreePrefixes,
+    check_cidr_in_pool,
+    check_default_prefixlen_fits,
     check_prefixlen_in_bounds,
+    check_special_purpose,
     compact_prefixes,
     prefix_quota_units,
     resolve_prefix_bounds,
@@ -431,3 +434,83 @@ def test_randomized_interleaving_matches_a_brute_force_model() -> None:
             assert set().union(*(units(cidr) for cidr in blocks)) == free_units
             assert blocks == canonical_free(prefixes, allocated)
     assert refusals > 100 and peak > 50
+
+
+class TestCheckSpecialPurpose:
+    @pytest.mark.parametrize(
+        ("cidr", "reason"),
+        [
+            ("0.0.0.0/0", "0.0.0.0/0 has prefix length 0: it would hold every address"),
+            ("::/0", "::/0 has prefix length 0: it would hold every address"),
+            ("127.0.0.0/24", "127.0.0.0/24 overlaps the loopback block 127.0.0.0/8, which is no subnet's"),
+            ("64.0.0.0/2", "64.0.0.0/2 overlaps the loopback block 127.0.0.0/8, which is no subnet's"),
+            ("224.0.0.0/4", "224.0.0.0/4 overlaps the multicast block 224.0.0.0/4, which is no subnet's"),
+            ("0.0.0.0/8", "0.0.0.0/8 overlaps the 'this network' block 0.0.0.0/8, which is no subnet's"),
+            (
+                "255.255.255.0/24",
+                "255.255.255.0/24 overlaps the limited broadcast address 255.255.255.255, which is no subnet's",
+            ),
+            ("::1/128", "::1/128 overlaps the loopback address ::1, which is no subnet's"),
+            ("::/127", "::/127 overlaps the unspecified address ::, which is no subnet's"),
+            (
+                "::ffff:10.0.0.0/120",
+                "::ffff:10.0.0.0/120 overlaps the IPv4-mapped block ::ffff:0:0/96, which is no subnet's",
+            ),
+            ("ff02::/16", "ff02::/16 overlaps the multicast block ff00::/8, which is no subnet's"),
+        ],
+    )
+    def test_refuses_special_purpose_space_naming_it(self, cidr: str, reason: str) -> None:
+        with pytest.raises(exceptions.BadRequest) as caught:
+            check_special_purpose("subnet", "cidr", cidr, allow_link_local=True)
+
+        assert (caught.value.resource, caught.value.attribute, caught.value.reason) == ("subnet", "cidr", reason)
+
+    @pytest.mark.parametrize("cidr", ["169.254.10.0/24", "fe80::/64", "169.0.0.0/8"])
+    def test_link_local_only_where_allowed(self, cidr: str) -> None:
+        with pytest.raises(exceptions.BadRequest) as caught:
+            check_special_purpose("subnetpool", "prefixes", cidr, allow_link_local=False)
+
+        assert caught.value.attribute == "prefixes"
+        assert "link-local" in caught.value.reason
+        check_special_purpose("subnet", "cidr", cidr, allow_link_local=True)
+
+    @pytest.mark.parametrize(
+        "cidr", ["10.0.0.0/8", "192.0.2.0/24", "1.0.0.0/8", "126.0.0.0/8", "2001:db8::/32", "fd00::/8", "::2/127"]
+    )
+    def test_accepts_ordinary_space(self, cidr: str) -> None:
+        check_special_purpose("subnet", "cidr", cidr, allow_link_local=False)
+
+    def test_a_value_that_is_no_cidr_is_a_bad_request_on_the_attribute(self) -> None:
+        with pytest.raises(exceptions.BadRequest) as caught:
+            check_special_purpose("subnet", "cidr", "nope", allow_link_local=True)
+
+        assert caught.value.attribute == "cidr"
+
+
+class TestCheckDefaultPrefixlenFits:
+    def test_refuses_a_default_shorter_than_every_prefix(self) -> None:
+        with pytest.raises(exceptions.BadRequest) as caught:
+            check_default_prefixlen_fits(["10.0.0.0/16", "192.168.0.0/20"], 12)
+
+        assert (caught.value.resource, caught.value.attribute) == ("subnetpool", "default_prefixlen")
+        assert caught.value.reason == "/12 is shorter than every prefix of the pool (the largest is a /16)"
+
+    @pytest.mark.parametrize("default", [16, 20, 24])
+    def test_accepts_a_default_one_prefix_can_hold(self, default: int) -> None:
+        check_default_prefixlen_fits(["10.0.0.0/16", "192.168.0.0/20"], default)
+
+
+class TestCheckCidrInPool:
+    @pytest.mark.parametrize("cidr", ["10.0.0.0/24", "10.0.0.0/16", "172.16.5.0/24"])
+    def test_accepts_a_cidr_inside_one_prefix(self, cidr: str) -> None:
+        check_cidr_in_pool(cidr, ["10.0.0.0/16", "172.16.0.0/12"], "pool-1")
+
+    @pytest.mark.parametrize("cidr", ["10.0.0.0/15", "192.168.0.0/24", "fd00::/64"])
+    def test_refuses_a_cidr_the_pool_cannot_give(self, cidr: str) -> None:
+        with pytest.raises(exceptions.BadRequest) as caught:
+            check_cidr_in_pool(cidr, ["10.0.0.0/16", "172.16.0.0/12"], "pool-1")
+
+        assert (caught.value.resource, caught.value.attribute) == ("subnet", "cidr")
+        assert (
+            caught.value.reason == f"{cidr} is outside the prefixes of subnet pool pool-1 (10.0.0.0/16, 172.16.0.0/12)"
+        )

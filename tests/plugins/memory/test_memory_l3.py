@@ -104,8 +104,9 @@ class TestRouters:
             alice, router.id, {"external_gateway_info": {"network_id": deployment.external.id}}
         )
         assert with_gateway.external_gateway_info is not None
+        # Turning SNAT off and picking the address are an admin's (Neutron's default policy).
         moved = l3.update_router(
-            alice,
+            admin,
             router.id,
             {
                 "external_gateway_info": {
