@@ -65,15 +65,12 @@ class InAStateDirectory(unittest.TestCase):
         return plugins
 
 
-# Isolation-matrix cells that naas's bundled plugins fail too, until naas fixes findings 2 and 3 of its
-# 2026-12-01 hostile-input report (the lists of naas's tests/conformance/test_memory.py); the rules are
-# naas's, so a fix there shows up here as an unexpected success.
+# Isolation-matrix cells that naas's bundled plugins fail too, until naas fixes finding 3 of its 2026-12-01
+# hostile-input report (as naas's tests/conformance/test_memory.py lists them); the rules are naas's, so the
+# fix shows up here as an unexpected success, and this list goes.
 NON_ADMIN_CALLERS = ("owner", "other", "owner_upper_case", "owner_trailing_space")
 KNOWN_CORE_FAILURES = {
     f"test_isolation_matrix_subnet_attach_gateway_address_as_{caller}": "naas finding 3" for caller in NON_ADMIN_CALLERS
-}
-KNOWN_L3_FAILURES = {
-    f"test_isolation_matrix_router_attach_by_device_owner_as_{caller}": "naas finding 2" for caller in NON_ADMIN_CALLERS
 }
 
 
@@ -85,8 +82,6 @@ class ExampleCorePluginConformance(naas.testing.CorePluginConformance, InAStateD
 
 
 class ExampleL3PluginConformance(naas.testing.L3PluginConformance, InAStateDirectory):
-    expected_failures = KNOWN_L3_FAILURES
-
     def make_plugins(self) -> tuple[naas.CorePlugin, naas.L3Plugin]:
         plugins = self.load(self.new_state_directory())
         return plugins.core, plugins.l3
