@@ -1,9 +1,10 @@
-"""An audit log of every change, fed by naas's lifecycle events.
+"""An audit log of every stored change: a naas observer, attached by the loader.
 
-It subscribes to the ``AFTER_*`` events of every resource type, so it records
-changes that were stored, never ones a ``BEFORE_*`` subscriber vetoed or that
-failed. It only listens: an ``AFTER_*`` subscriber cannot undo a change, and
-if it raised, the registry would log and swallow the error.
+Selected with ``observers = example-audit``; it receives the ``AFTER_*``
+events of every resource type (the :class:`~naas.observers.Observer`
+default), so it records changes that were stored, never ones that were
+refused or failed. It only watches: whatever it raised would be logged and
+dropped by naas, and the change would stand.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import dataclasses
 import datetime
 import logging
 import threading
+from typing import Self
 
-from naas import Event, EventPayload, EventRegistry, ResourceType
+from oslo_config import cfg
 
-__all__ = ["AFTER_EVENTS", "AuditLog", "AuditRecord"]
+from naas import Event, EventPayload, ResourceType
+from naas.observers import Observer
+from naas_example_driver import opts
+
+__all__ = ["AuditLog", "AuditRecord"]
 
 LOG = logging.getLogger(__name__)
 
-# The events the log subscribes to, and how a log line names each.
+# How a log line names each event an observer receives.
 _VERBS = {Event.AFTER_CREATE: "created", Event.AFTER_UPDATE: "updated", Event.AFTER_DELETE: "deleted"}
-AFTER_EVENTS = tuple(_VERBS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,16 +43,17 @@ class AuditRecord:
     resource_id: str | None
 
 
-class AuditLog:
-    """The most recent ``max_records`` changes published on ``events``, oldest first."""
+class AuditLog(Observer):
+    """The most recent ``max_records`` stored changes, oldest first, each also logged at INFO."""
 
-    def __init__(self, events: EventRegistry, max_records: int | None = None) -> None:
-        self._events = events
+    def __init__(self, max_records: int | None = opts.DEFAULT_AUDIT_MAX_RECORDS) -> None:
         self._lock = threading.Lock()
         self._records: collections.deque[AuditRecord] = collections.deque(maxlen=max_records)
-        for resource in ResourceType:
-            for event in AFTER_EVENTS:
-                events.subscribe(resource, event, self._record)
+
+    @classmethod
+    def from_config(cls, conf: cfg.ConfigOpts) -> Self:
+        opts.register_opts(conf)
+        return cls(max_records=conf[opts.GROUP].audit_max_records)
 
     @property
     def max_records(self) -> int | None:
@@ -64,13 +70,7 @@ class AuditLog:
             and (resource is None or record.resource is resource)
         ]
 
-    def close(self) -> None:
-        """Stop recording; the records kept so far stay readable."""
-        for resource in ResourceType:
-            for event in AFTER_EVENTS:
-                self._events.unsubscribe(resource, event, self._record)
-
-    def _record(self, resource: ResourceType, event: Event, payload: EventPayload) -> None:
+    def observe(self, resource: ResourceType, event: Event, payload: EventPayload) -> None:
         result_id = getattr(payload.result, "id", None)
         record = AuditRecord(
             at=datetime.datetime.now(datetime.UTC),
@@ -87,7 +87,7 @@ class AuditLog:
             "%s %s %s by project %s%s (%s)",
             resource.value,
             record.resource_id,
-            _VERBS[event],
+            _VERBS.get(event, event.value),
             record.project_id,
             " as admin" if record.is_admin else "",
             record.request_id,

@@ -1,60 +1,48 @@
-"""The example core and L3 plugins: naas's memory plugins with an audit log of every change.
+"""The example core and L3 plugins: naas's rules over :class:`~naas_example_driver.storage.JsonFileStorage`.
 
-The core plugin owns the :class:`~naas_example_driver.audit.AuditLog`; since
-the loader hands both plugins one event registry, the log also records what
-the L3 plugin publishes (routers, interfaces, floating IPs). The L3 plugin
-therefore needs the example core plugin, and says so the way the L3 contract
-asks: a :class:`TypeError` when it is built with any other.
+This is all a storage driver's plugins are: the rules, written once in
+:mod:`naas.rules`, built over another storage. They hold no rule of their own.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Self
 
 from oslo_config import cfg
 
 from naas import EventRegistry
-from naas.capabilities import Capability
-from naas.plugins import CorePlugin
+from naas.backends import BackendChain
+from naas.rules import CoreRules, L3Rules
 from naas_example_driver import opts
-from naas_example_driver.audit import AuditLog
-from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
+from naas_example_driver.storage import JsonFileStorage
 
 __all__ = ["ExampleCorePlugin", "ExampleL3Plugin"]
 
 
-class ExampleCorePlugin(MemoryCorePlugin):
-    """The memory core plugin, keeping the last ``audit_max_records`` changes in :attr:`audit_log`."""
-
-    #: Everything the core contract covers but shared storage: each instance builds its own memory
-    #: storage (the constructor takes none to share), so two instances never see each other's resources.
-    CAPABILITIES = CorePlugin.CAPABILITIES - {Capability.SHARED_STORAGE}
+class ExampleCorePlugin(CoreRules):
+    """The core rules over the JSON document ``state_file``; processes configured with one file share it."""
 
     def __init__(
-        self, events: EventRegistry | None = None, *, audit_max_records: int | None = opts.DEFAULT_AUDIT_MAX_RECORDS
+        self,
+        state_file: str | os.PathLike[str],
+        events: EventRegistry | None = None,
+        backends: BackendChain | None = None,
     ) -> None:
-        super().__init__(events)
-        self.audit_log = AuditLog(self.events, max_records=audit_max_records)
+        super().__init__(JsonFileStorage(state_file), events, backends)
 
     @classmethod
-    def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry) -> Self:
+    def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry, backends: BackendChain | None = None) -> Self:
+        """Build over ``[example] state_file``. Raises ValueError when it is not set or its directory is missing."""
         opts.register_opts(conf)
-        return cls(events, audit_max_records=conf[opts.GROUP].audit_max_records)
+        state_file = conf[opts.GROUP].state_file
+        if not state_file:
+            raise ValueError("[example] state_file is not set: name the JSON file to keep naas's state in")
+        directory = os.path.dirname(os.path.abspath(state_file))
+        if not os.path.isdir(directory):
+            raise ValueError(f"[example] state_file = {state_file}: directory {directory} does not exist")
+        return cls(state_file, events=events, backends=backends)
 
 
-class ExampleL3Plugin(MemoryL3Plugin):
-    """The memory L3 plugin, sharing the example core plugin's audit log."""
-
-    def __init__(self, core_plugin: CorePlugin, events: EventRegistry | None = None) -> None:
-        if not isinstance(core_plugin, ExampleCorePlugin):
-            kind = type(core_plugin)
-            raise TypeError(
-                "the example L3 plugin records into the example core plugin's audit log; "
-                f"set core_plugin = example, not {kind.__module__}:{kind.__qualname__}"
-            )
-        super().__init__(core_plugin, events)
-        self._example_core = core_plugin
-
-    @property
-    def audit_log(self) -> AuditLog:
-        return self._example_core.audit_log
+class ExampleL3Plugin(L3Rules):
+    """The L3 rules, keeping routers and floating IPs in the example core plugin's state file."""
