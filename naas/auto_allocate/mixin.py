@@ -341,11 +341,15 @@ class AutoAllocatedTopologyMixin:
         pools, reasons = self._default_subnetpools(context)
         if reasons:
             raise AutoAllocationFailure(reasons, project_id)
+        # The ids are chosen and recorded with the claim, before anything exists: recovery after a crash
+        # removes exactly these, and the build writes the record only once more, when it is ready.
         record = TopologyRecord(
             project_id=project_id,
             status=TopologyStatus.BUILDING,
             owner=new_owner_token(),
             lease_expires_at=self._lease(),
+            network_id=_new_id(),
+            router_id=_new_id(),
         )
         if not self.topology_store.create(record):
             return None  # another request claimed it first: wait for it
@@ -396,9 +400,9 @@ class AutoAllocatedTopologyMixin:
     def _build_private_network(
         self, context: RequestContext, record: TopologyRecord, pools: Sequence[SubnetPool]
     ) -> TopologyRecord:
+        network_id = record.network_id
+        assert network_id is not None, "the network id is recorded with the claim"
         try:
-            network_id = _new_id()
-            record = self._record(record, network_id=network_id)
             network = self.core_plugin.create_network(
                 context,
                 {"id": network_id, "name": NETWORK_NAME, "project_id": record.project_id, "admin_state_up": False},
@@ -416,9 +420,9 @@ class AutoAllocatedTopologyMixin:
         return dataclasses.replace(record, subnet_ids=tuple(subnet_ids))
 
     def _build_connectivity(self, context: RequestContext, record: TopologyRecord, external: Network) -> TopologyRecord:
+        router_id = record.router_id
+        assert router_id is not None, "the router id is recorded before the router is made"
         try:
-            router_id = _new_id()
-            record = self._record(record, router_id=router_id)
             router = self.l3_plugin.create_router(
                 context,
                 {
@@ -496,7 +500,7 @@ class AutoAllocatedTopologyMixin:
                     if subnet_id not in attached:
                         self.l3_plugin.add_router_interface(context, router.id, InterfaceRequest(subnet_id=subnet_id))
             else:
-                record = self._build_connectivity(context, self._record(record, router_id=None), external)
+                record = self._build_connectivity(context, self._record(record, router_id=_new_id()), external)
         except BaseException:
             # Leave it READY as it was found (minus what is gone): the next request tries again.
             current = self.topology_store.get(record.project_id)

@@ -36,7 +36,6 @@ from naas.context import RequestContext
 from naas.events import Event, EventRegistry, ResourceType
 from naas.exceptions import (
     BadRequest,
-    Conflict,
     DefaultExternalNetworkExists,
     DefaultSubnetPoolExists,
     InUse,
@@ -204,8 +203,6 @@ class CoreRules(CorePlugin):
         )
 
         def work(tx: Transaction, after: AfterCommit) -> Network:
-            if request.id is not None and tx.network(request.id) is not None:
-                raise Conflict("network", request.id, f"The network id {request.id} is already in use.")
             if created.is_default:
                 default = tx.default_network()
                 if default is not None:

@@ -150,8 +150,6 @@ class L3Rules(L3Plugin):
         )
 
         def work(tx: Transaction, after: AfterCommit) -> Router:
-            if request.id is not None and tx.router(request.id) is not None:
-                raise Conflict("router", request.id, f"The router id {request.id} is already in use.")
             state = _RouterState(created, None, ())
             gateway = request.external_gateway_info
             if gateway is not None:

@@ -118,9 +118,12 @@ class Transaction(abc.ABC):
     """One unit of work on a storage: reads, writes and free-space primitives.
 
     Every read returns None (one resource) or an empty list when nothing
-    matches; a write of a resource whose id does not exist, or a second insert of
-    one that does, is a bug in the rules and may raise anything. Resources are
-    frozen dataclasses: a storage keeps and returns them as given.
+    matches. Adding a resource whose id is taken raises
+    :class:`~naas.exceptions.Conflict` naming it (callers may choose ids); an
+    update or removal of an id that does not exist is a bug in the rules and may
+    raise anything. Resources are frozen dataclasses: a storage returns them
+    equal to what it was given (addresses and prefixes as the same netaddr
+    values), whatever form it keeps them in.
     """
 
     # Networks

@@ -320,6 +320,14 @@ class StorageConformance(_TestCaseBase):
         self.hold(network, subnet, "10.0.0.1")
         self.assertRaises(IpAddressAlreadyAllocated, self.hold, network, subnet, "10.0.0.1")
 
+    def test_an_id_is_given_once(self) -> None:
+        network = _network()
+        self.add(network)
+        with self.assertRaises(Conflict) as caught:
+            self.add(_network(id=network.id, name="another"))
+        self.assertEqual(network.id, caught.exception.resource_id)
+        self.assertEqual("n", self.run_unit(lambda tx: tx.network(network.id)).name)  # type: ignore[union-attr]
+
     def test_one_topology_record_per_project(self) -> None:
         store = self.storage.topology_store()
         self.assertTrue(store.create(TopologyRecord(project_id="p", status=TopologyStatus.BUILDING, owner="a")))

@@ -56,7 +56,9 @@ class _Table(Generic[R]):
 
     def insert(self, resource_id: str, resource: R, undo: Undo) -> None:
         if resource_id in self.rows:
-            raise Conflict(resource.RESOURCE, resource_id, f"{resource.RESOURCE} {resource_id} already exists.")
+            raise Conflict(
+                resource.RESOURCE, resource_id, f"The {resource.RESOURCE} id {resource_id} is already in use."
+            )
         self._next += 1
         self._order[resource_id] = self._next
         self.rows[resource_id] = resource

@@ -188,6 +188,14 @@ _DELETE: Final = {
     table.name: sa.delete(table).where(_by_id(table))
     for table in (NETWORKS, SUBNETS, POOLS, PORTS, ROUTERS, FLOATINGIPS)
 }
+_RESOURCE_OF: Final = {
+    NETWORKS.name: "network",
+    SUBNETS.name: "subnet",
+    POOLS.name: "subnetpool",
+    PORTS.name: "port",
+    ROUTERS.name: "router",
+    FLOATINGIPS.name: "floatingip",
+}
 _INSERT_ADDRESSES: Final = sa.insert(ALLOCATIONS)
 _DELETE_ADDRESSES: Final = sa.delete(ALLOCATIONS).where(ALLOCATIONS.c.port_id == sa.bindparam("b_port"))
 
@@ -754,7 +762,8 @@ class _SqlTransaction(Transaction):
             if table is FLOATINGIPS:
                 raise _Clash(_mapping_clash(params)) from None
             if columns <= {"id", "PRIMARY"}:
-                raise Conflict(table.name, resource_id, f"{table.name} {resource_id} already exists.") from None
+                kind = _RESOURCE_OF[table.name]
+                raise Conflict(kind, resource_id, f"The {kind} id {resource_id} is already in use.") from None
             # Backstops of what the rules decide (a prefix twice from a pool): a concurrent unit got there first.
             raise retry_request(f"a concurrent change took {', '.join(sorted(columns))} first") from None
 

@@ -65,18 +65,7 @@ class InAStateDirectory(unittest.TestCase):
         return plugins
 
 
-# Isolation-matrix cells that naas's bundled plugins fail too, until naas fixes finding 3 of its 2026-12-01
-# hostile-input report (as naas's tests/conformance/test_memory.py lists them); the rules are naas's, so the
-# fix shows up here as an unexpected success, and this list goes.
-NON_ADMIN_CALLERS = ("owner", "other", "owner_upper_case", "owner_trailing_space")
-KNOWN_CORE_FAILURES = {
-    f"test_isolation_matrix_subnet_attach_gateway_address_as_{caller}": "naas finding 3" for caller in NON_ADMIN_CALLERS
-}
-
-
 class ExampleCorePluginConformance(naas.testing.CorePluginConformance, InAStateDirectory):
-    expected_failures = KNOWN_CORE_FAILURES
-
     def make_core_plugin(self) -> naas.CorePlugin:
         return self.load(self.new_state_directory()).core
 
