@@ -61,19 +61,45 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-@contextmanager
-def counting_statements(core: SqlCorePlugin) -> Iterator[list[str]]:
-    statements: list[str] = []
+class Counts:
+    """Statements sent, and transactions begun, committed and rolled back, on an engine."""
 
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.begun = self.committed = self.rolled_back = 0
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def transactions(self) -> str:
+        return f"{self.begun} transactions ({self.committed} committed, {self.rolled_back} rolled back)"
+
+
+@contextmanager
+def counting_statements(core: SqlCorePlugin) -> Iterator[Counts]:
+    counts = Counts()
+
+    def statement(conn: Any, cursor: Any, text: str, *args: Any) -> None:
+        counts.statements.append(text)
+
+    def begin(conn: Any) -> None:
+        counts.begun += 1
+
+    def commit(conn: Any) -> None:
+        counts.committed += 1
+
+    def rollback(conn: Any) -> None:
+        counts.rolled_back += 1
 
     engine = core.database.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
+    listeners = (("before_cursor_execute", statement), ("begin", begin), ("commit", commit), ("rollback", rollback))
+    for name, listener in listeners:
+        sa.event.listen(engine, name, listener)
     try:
-        yield statements
+        yield counts
     finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+        for name, listener in listeners:
+            sa.event.remove(engine, name, listener)
 
 
 def statement_counts(url: str) -> None:
@@ -94,6 +120,7 @@ def statement_counts(url: str) -> None:
         f"  build {len(build)} (target: 40 or fewer), existing {len(again)}, "
         f"dry-run {len(dry_run)}, delete {len(delete)}"
     )
+    print(f"  build: {build.transactions()}; existing: {again.transactions()}; delete: {delete.transactions()}")
     core.close()
 
 
