@@ -25,7 +25,6 @@ from typing import Any, TypeVar, cast
 import netaddr
 import sqlalchemy as sa
 
-from naas import policy
 from naas.context import RequestContext
 from naas.exceptions import BadRequest
 from naas.plugins.core import Filters
@@ -39,7 +38,6 @@ from naas.resources import (
     Router,
     Subnet,
     SubnetPool,
-    filter_resources,
     filter_values,
 )
 from naas_plugins.sql.models import (
@@ -60,12 +58,9 @@ __all__ = [
     "PORTS",
     "ROUTERS",
     "SUBNETS",
-    "SUBNET_NETWORK_COLUMNS",
     "Prefixed",
     "format_pools",
-    "only_visible",
     "parse_pools",
-    "subnet_seen",
 ]
 
 ResourceT = TypeVar("ResourceT", bound=Resource)
@@ -279,19 +274,6 @@ def ports_from_rows(rows: Iterable[Row]) -> list[Port]:
     return _grouped(rows, port_from_row, _fixed_ip)
 
 
-def select_routers() -> sa.Select[Any]:
-    """Routers with the addresses of their gateway ports, oldest first."""
-    return (
-        sa.select(
-            *ROUTERS.c,
-            ALLOCATIONS.c.subnet_id.label("fixed_subnet_id"),
-            ALLOCATIONS.c.ip_address.label("fixed_ip_address"),
-        )
-        .select_from(ROUTERS.outerjoin(ALLOCATIONS, ALLOCATIONS.c.port_id == ROUTERS.c.gw_port_id))
-        .order_by(ROUTERS.c.created_at, ROUTERS.c.id, ALLOCATIONS.c.position)
-    )
-
-
 def routers_from_rows(rows: Iterable[Row]) -> list[Router]:
     return _grouped(rows, router_from_row, _fixed_ip)
 
@@ -327,23 +309,7 @@ def subnet_visible(admin: bool) -> sa.ColumnElement[bool]:
     return sa.or_(SUBNETS.c.project_id == _caller(), network_visible(admin))
 
 
-SUBNET_NETWORK_COLUMNS: tuple[sa.Label[Any], ...] = tuple(column.label(f"net_{column.name}") for column in NETWORKS.c)
 """The columns of a subnet's network, labelled ``net_...``, for :func:`subnet_seen`."""
-
-
-def subnet_seen(context: RequestContext, row: Row) -> bool:
-    """Whether the caller sees the subnet of ``row``, which carries its network's :data:`SUBNET_NETWORK_COLUMNS`.
-
-    As :func:`subnet_visible`, exactly: the subnet's own project, or a network :func:`naas.policy.is_visible`.
-    """
-    if context.is_admin or row.project_id == context.project_id:
-        return True
-    return policy.is_visible(context, network_from_row(Prefixed(row, "net_"), ()))
-
-
-def only_visible(context: RequestContext, resources: Iterable[ResourceT]) -> list[ResourceT]:
-    """The resources :func:`naas.policy.is_visible` lets the caller see (the exact check after the SQL one)."""
-    return [resource for resource in resources if policy.is_visible(context, resource)]
 
 
 def owned(table: sa.Table, admin: bool) -> sa.ColumnElement[bool]:
@@ -450,11 +416,6 @@ class Lister:
         return cast(sa.ColumnElement[bool], column.in_(values))
 
 
-def refine(resources: list[ResourceT], resource_type: type[ResourceT], filters: Filters | None) -> list[ResourceT]:
-    """Apply ``filters`` exactly, after a :class:`Lister` query narrowed the rows."""
-    return filter_resources(resources, resource_type, filters)
-
-
 NETWORK_PUSHDOWN: Pushdown = {
     "id": (NETWORKS.c.id, STRING),
     "project_id": (NETWORKS.c.project_id, STRING),
@@ -508,7 +469,7 @@ NETWORK_LISTER = Lister(Network, lambda admin: select_networks().where(network_v
 SUBNET_LISTER = Lister(
     Subnet,
     lambda admin: (
-        sa.select(SUBNETS, *SUBNET_NETWORK_COLUMNS)
+        sa.select(SUBNETS)
         .join(NETWORKS, NETWORKS.c.id == SUBNETS.c.network_id)
         .where(subnet_visible(admin))
         .order_by(SUBNETS.c.created_at, SUBNETS.c.id)
@@ -521,7 +482,6 @@ POOL_LISTER = Lister(
     POOL_PUSHDOWN,
 )
 PORT_LISTER = Lister(Port, lambda admin: select_ports().where(owned(PORTS, admin)), PORT_PUSHDOWN)
-ROUTER_LISTER = Lister(Router, lambda admin: select_routers().where(owned(ROUTERS, admin)), ROUTER_PUSHDOWN)
 FLOATINGIP_LISTER = Lister(
     FloatingIP,
     lambda admin: (
