@@ -6,14 +6,14 @@ statement, an outer join ordered so that the rows of one resource are
 consecutive; nothing is loaded lazily.
 
 Visibility is decided twice too: a clause in every query keeps the rows the
-caller may see, then :func:`only_visible` (or :func:`subnet_seen`) checks each
-resource with :mod:`naas.policy`, in Python, so that no backend's way of
-comparing strings (a case-insensitive collation) can let one project see another's.
+caller may see, then the rules (:mod:`naas.rules`) check each resource with
+:mod:`naas.policy`, in Python, so that no backend's way of comparing strings (a
+case-insensitive collation) can let one project see another's.
 
 List filters are applied twice: the keys that map onto an indexed column are
 turned into a ``WHERE`` clause that may return more than asked for but never
-less, then :func:`naas.resources.filter_resources` applies every filter exactly
-as the memory plugins do. So the semantics are naas's, and the cost is that of
+less, then the rules apply every filter exactly with
+:func:`naas.resources.filter_resources`, whatever the storage. So the semantics are naas's, and the cost is that of
 an index lookup, not of reading every row.
 """
 
@@ -309,9 +309,6 @@ def subnet_visible(admin: bool) -> sa.ColumnElement[bool]:
     return sa.or_(SUBNETS.c.project_id == _caller(), network_visible(admin))
 
 
-"""The columns of a subnet's network, labelled ``net_...``, for :func:`subnet_seen`."""
-
-
 def owned(table: sa.Table, admin: bool) -> sa.ColumnElement[bool]:
     """Visibility of resources only their project (and admins) see: ports, routers, floating IPs."""
     return sa.true() if admin else table.c.project_id == _caller()
@@ -361,7 +358,7 @@ class Lister:
     def query(self, context: RequestContext, filters: Filters | None) -> tuple[sa.Select[Any], dict[str, Any]]:
         """The statement and its parameters. Raises BadRequest for a key that is no attribute of the resource.
 
-        The statement keeps at least every resource ``filters`` keeps; :func:`refine` applies them exactly.
+        The statement keeps at least every resource ``filters`` keeps; the rules apply them exactly.
         """
         params = context_params(context)
         shape: list[tuple[str, str]] = []
