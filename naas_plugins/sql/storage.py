@@ -748,7 +748,8 @@ class _SqlTransaction(Transaction):
         try:
             self._execute(statement, params)
         except db_exc.DBDuplicateEntry as error:
-            columns = set(error.columns or ())
+            # oslo.db reads the columns from the constraint's name; a primary key's (pk_<table>) gives none.
+            columns = {column for column in error.columns or () if column}
             if table is PORTS and "mac_address" in columns:
                 network_id, mac_address = params["network_id"], params["mac_address"]
                 if mac_address in self._generated_macs:
