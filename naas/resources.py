@@ -41,8 +41,11 @@ __all__ = [
 ]
 
 DEVICE_OWNER_ROUTER_INTERFACE = "network:router_interface"
+"""``device_owner`` of the port a router interface holds on a subnet."""
 DEVICE_OWNER_ROUTER_GATEWAY = "network:router_gateway"
+"""``device_owner`` of the port a router's external gateway holds on the external network."""
 DEVICE_OWNER_FLOATINGIP = "network:floatingip"
+"""``device_owner`` of the port holding a floating IP's address on the external network."""
 
 
 def _wire(value: Any) -> Any:
@@ -300,15 +303,15 @@ def parse_filters(resource_type: type[Resource], filters: Any) -> dict[str, Any]
     """Check list filters for ``resource_type`` before any storage sees them; return them as a new dict.
 
     ``filters`` is None or a mapping from an attribute's wire name to one value or an iterable of at most
-    :data:`MAX_FILTER_VALUES` values; the result maps each key to a tuple of its values (so an iterator may
-    be given, and an address or network is one value, not the addresses in it). A value is a string (at most
-    :data:`MAX_FILTER_TEXT_LENGTH` characters, no control character or lone surrogate), a bool, an int that
-    fits in 64 bits, None, or a netaddr address or network. An integer attribute (``mtu``, ``ip_version``
-    ...) takes ints or their decimal spelling only.
+    :data:`~naas.resources.MAX_FILTER_VALUES` values; the result maps each key to a tuple of its values (so an
+    iterator may be given, and an address or network is one value, not the addresses in it). A value is a
+    string (at most :data:`~naas.resources.MAX_FILTER_TEXT_LENGTH` characters, no control character or lone
+    surrogate), a bool, an int that fits in 64 bits, None, or a netaddr address or network. An integer
+    attribute (``mtu``, ``ip_version`` ...) takes ints or their decimal spelling only.
 
     Raises :class:`~naas.exceptions.BadRequest` naming the resource and the key (``filters`` when it is
     not a mapping at all) and the reason. Plugins call it at the start of every ``get_<resources>``;
-    :func:`filter_resources` calls it too.
+    :func:`~naas.resources.filter_resources` calls it too.
     """
     resource = resource_type.RESOURCE
     if filters is None:

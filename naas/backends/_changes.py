@@ -58,6 +58,8 @@ __all__ = [
 
 
 class Operation(enum.StrEnum):
+    """What a :class:`Change` does to its resource."""
+
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -210,6 +212,7 @@ class FloatingIPState:
 
 
 ResourceState = NetworkState | PortState | RouterState | FloatingIPState
+"""The desired dataplane state of one resource, of any kind a backend realizes."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -66,8 +66,11 @@ __all__ = [
 ]
 
 ADMIN_PROJECT_ID = "admin-project"
+"""The project of the admin context :func:`make_contexts` makes."""
 PROJECT_A_ID = "project-a"
+"""The project of the first ordinary context :func:`make_contexts` makes."""
 PROJECT_B_ID = "project-b"
+"""The project of the second ordinary context, the one that must not see the first's resources."""
 
 T = TypeVar("T")
 
