@@ -312,6 +312,7 @@ class Request:
 
     @classmethod
     def wire_name(cls, name: str) -> str:
+        """The wire name of attribute ``name`` (itself when it has no other)."""
         for field in dataclasses.fields(cls):
             if field.name == name:
                 return str(field.metadata.get("wire") or name)
@@ -515,6 +516,7 @@ class SubnetPoolCreate(Request):
 
     @property
     def ip_version(self) -> int:
+        """The IP version of the pool's prefixes (4 or 6); the prefixes are checked to share one."""
         return int(self.prefixes[0].version)
 
     def validate(self) -> None:

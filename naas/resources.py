@@ -70,6 +70,7 @@ class Resource:
 
     @classmethod
     def wire_to_attribute(cls) -> dict[str, str]:
+        """Wire name -> attribute name, for every attribute (``tenant_id`` too, as ``project_id``)."""
         names = {f.name: f.name for f in dataclasses.fields(cls)}
         names.update({wire: attr for attr, wire in cls.WIRE_NAMES.items()})
         if "project_id" in names:
@@ -77,6 +78,7 @@ class Resource:
         return names
 
     def to_dict(self, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        """The Networking API wire form: wire names, plain JSON values; only ``fields`` when given."""
         body = {self.WIRE_NAMES.get(f.name, f.name): _wire(getattr(self, f.name)) for f in dataclasses.fields(self)}
         if "project_id" in body:
             body["tenant_id"] = body["project_id"]

@@ -108,6 +108,7 @@ class NetworkSetup:
 
     @property
     def id(self) -> str:
+        """The network's id."""
         return self.network.id
 
     def subnet(self, ip_version: int = 4) -> Subnet:
@@ -165,6 +166,7 @@ class DefaultPools:
     ipv6: SubnetPool | None
 
     def pools(self) -> tuple[SubnetPool, ...]:
+        """The pools that were made, IPv4 first."""
         return tuple(pool for pool in (self.ipv4, self.ipv6) if pool is not None)
 
 
