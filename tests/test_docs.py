@@ -251,3 +251,41 @@ def test_the_code_blocks_run_as_written(path: Path, tmp_path: Path) -> None:
 
     if path.name in ("README.rst", "library.rst", "cli.rst"):
         assert ran, f"{path.name}: no block ran"
+
+
+def public_names() -> list[tuple[str, str]]:
+    """(module, name) for every name in the ``__all__`` of a public naas module (no ``_`` part; not the CLI)."""
+    import importlib
+    import pkgutil
+
+    import naas
+
+    names = [("naas", name) for name in naas.__all__]
+    for module_info in pkgutil.walk_packages(naas.__path__, "naas."):
+        parts = module_info.name.split(".")
+        if any(part.startswith("_") for part in parts) or parts[1] == "cli":
+            continue
+        module = importlib.import_module(module_info.name)
+        names.extend((module_info.name, name) for name in getattr(module, "__all__", ()))
+    return names
+
+
+def test_the_docs_build_nitpicky_and_document_every_public_name(tmp_path: Path) -> None:
+    pytest.importorskip("sphinx", reason="building the docs needs naas-networking[doc]")
+    from sphinx.util.inventory import InventoryFile
+
+    # README's build line, minus its install step, into a temporary directory.
+    (line,) = (line for line in (ROOT / "README.rst").read_text().splitlines() if "&& python -m sphinx" in line)
+    arguments = line.split("&& python -m sphinx", 1)[1].split()
+    assert arguments[:2] == ["-n", "-W"], f"README builds the docs without -n -W: {line.strip()}"
+    arguments[-1] = str(tmp_path / "html")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+
+    with (tmp_path / "html" / "objects.inv").open("rb") as inventory_file:
+        inventory = InventoryFile.load(inventory_file, "", lambda base, uri: uri)
+    documented = {name.rsplit(".", 1)[-1] for entries in inventory.values() for name in entries}
+    missing = [f"{module}.{name}" for module, name in public_names() if name not in documented]
+    assert not missing, f"public names the API reference leaves out: {missing}"

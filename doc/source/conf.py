@@ -63,8 +63,6 @@ nitpick_ignore = [
     ("py:class", "AddressInput"),
     ("py:class", "ResourceState"),
     ("py:class", "Interceptor"),
-    # What CoreRules' storage-level helpers hand back to run after the commit; internal to naas.rules.
-    ("py:class", "naas.rules._dataplane.AfterCommit"),
 ]
 # Type variables in generic signatures are not objects a page can document.
 nitpick_ignore_regex = [("py:class", r"naas\.[\w.]+\.(T|RequestT|ResourceT|PluginT)")]

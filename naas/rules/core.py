@@ -104,6 +104,7 @@ _ROUTER_PORT_OWNERS = (DEVICE_OWNER_ROUTER_INTERFACE, DEVICE_OWNER_ROUTER_GATEWA
 
 
 def new_id() -> str:
+    """A new resource id: a random UUID, as text."""
     return str(uuid.uuid4())
 
 
