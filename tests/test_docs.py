@@ -51,9 +51,6 @@ NOT_RUN: dict[tuple[str, str], str] = {
         "the error of a configuration naming core_plugin = nosuch, which the block does not write"
     ),
     ("driver-guide.rst", "examples/naas-example-driver/\n"): "a directory tree, not a command",
-    ("driver-guide.rst", "class ExampleCorePlugin(CoreRules):"): (
-        "an excerpt of examples/naas-example-driver, whose own tests run it"
-    ),
     ("driver-guide.rst", "core = CorePluginClass.from_config("): "what the loader calls, with placeholder names",
     ("driver-guide.rst", "def create_network(self, context, network):"): "the outline of a method, with '...' gaps",
     ("driver-guide.rst", "$ pip install -e 'examples/naas-example-driver[test]'"): (
