@@ -64,8 +64,13 @@ nitpick_ignore = [
     ("py:class", "ResourceState"),
     ("py:class", "Interceptor"),
 ]
-# Type variables in generic signatures are not objects a page can document.
-nitpick_ignore_regex = [("py:class", r"naas\.[\w.]+\.(T|RequestT|ResourceT|PluginT)")]
+# Type variables and parameter specifications in generic signatures are not objects a page can
+# document (autodoc spells a ParamSpec's P.args as "~P" and "typing.~P").
+nitpick_ignore_regex = [
+    ("py:class", r"naas\.[\w.]+\.(T|RequestT|ResourceT|PluginT|ErrorT|ResultT)"),
+    ("py:class", r"~P"),
+    ("py:obj", r"typing\.~P"),
+]
 
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
