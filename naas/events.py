@@ -63,6 +63,8 @@ LOG = logging.getLogger(__name__)
 
 
 class ResourceType(enum.StrEnum):
+    """The kinds of resource events are published for; a value is the Networking API's resource name."""
+
     NETWORK = "network"
     SUBNET = "subnet"
     SUBNETPOOL = "subnetpool"
@@ -73,6 +75,8 @@ class ResourceType(enum.StrEnum):
 
 
 class Event(enum.StrEnum):
+    """The moment of a change an event reports: before it (a subscriber may veto) or after it is stored."""
+
     BEFORE_CREATE = "before_create"
     AFTER_CREATE = "after_create"
     BEFORE_UPDATE = "before_update"
@@ -82,6 +86,7 @@ class Event(enum.StrEnum):
 
     @property
     def is_before(self) -> bool:
+        """Whether this is a ``BEFORE_*`` event, one whose subscribers may veto the change."""
         return self.value.startswith("before_")
 
 
@@ -161,6 +166,7 @@ class EventPayload:
 
 
 Subscriber = Callable[[ResourceType, Event, EventPayload], None]
+"""What :meth:`EventRegistry.subscribe` takes: called as ``subscriber(resource, event, payload)``."""
 
 
 class EventRegistry:
@@ -190,6 +196,7 @@ class EventRegistry:
             entries.sort(key=lambda entry: entry[:2])
 
     def unsubscribe(self, resource: ResourceType, event: Event, subscriber: Subscriber) -> None:
+        """Stop calling ``subscriber`` for (``resource``, ``event``); a subscriber not subscribed is ignored."""
         with self._lock:
             entries = self._subscribers.get((resource, event), [])
             entries[:] = [entry for entry in entries if entry[2] != subscriber]

@@ -124,6 +124,8 @@ class InUse(Conflict):
 
 
 class IpAddressAlreadyAllocated(Conflict):
+    """``ip_address``, asked for by the caller, is already held by another port on subnet ``subnet_id``."""
+
     def __init__(self, subnet_id: str, ip_address: str) -> None:
         self.ip_address = ip_address
         super().__init__("subnet", subnet_id, f"IP address {ip_address} is already allocated in subnet {subnet_id}.")
@@ -137,6 +139,8 @@ class IpAddressExhausted(Conflict):
 
 
 class SubnetPoolExhausted(Conflict):
+    """Subnet pool ``subnetpool_id`` has no free block of length ``prefixlen`` left."""
+
     def __init__(self, subnetpool_id: str, prefixlen: int) -> None:
         self.prefixlen = prefixlen
         super().__init__(
@@ -147,6 +151,8 @@ class SubnetPoolExhausted(Conflict):
 
 
 class SubnetPoolQuotaExceeded(Conflict):
+    """The allocation would take ``project_id`` past its ``quota`` of address units in the pool."""
+
     def __init__(self, subnetpool_id: str, project_id: str, quota: int) -> None:
         self.project_id = project_id
         self.quota = quota
@@ -166,11 +172,15 @@ class DefaultExists(Conflict):
 
 
 class DefaultExternalNetworkExists(DefaultExists):
+    """Another network, ``existing_id``, already is the default external network."""
+
     def __init__(self, existing_id: str) -> None:
         super().__init__("network", existing_id, f"A default external network already exists: {existing_id}.")
 
 
 class DefaultSubnetPoolExists(DefaultExists):
+    """Another pool, ``existing_id``, already is the default subnet pool for ``ip_version``."""
+
     def __init__(self, existing_id: str, ip_version: int) -> None:
         self.ip_version = ip_version
         super().__init__(

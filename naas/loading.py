@@ -63,9 +63,13 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 CORE_NAMESPACE = "naas.core_plugins"
+"""The entry-point namespace of core plugins (``[DEFAULT] core_plugin``)."""
 L3_NAMESPACE = "naas.l3_plugins"
+"""The entry-point namespace of L3 plugins (``[DEFAULT] l3_plugin``)."""
 BACKENDS_NAMESPACE = "naas.backends"
+"""The entry-point namespace of network backends (``[DEFAULT] backends``)."""
 OBSERVERS_NAMESPACE = "naas.observers"
+"""The entry-point namespace of observers (``[DEFAULT] observers``)."""
 
 PluginT = TypeVar("PluginT")
 

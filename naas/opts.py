@@ -38,10 +38,15 @@ __all__ = [
 ]
 
 DEFAULT_SQLITE_FILE = "naas.sqlite"
+"""The SQLite file, in ``[DEFAULT] state_path``, used when ``[database] connection`` is unset."""
 DEFAULT_RESPONSE_TIMEOUT = 10.0
+"""The default of ``[database] response_timeout``, in seconds."""
 DATABASE_GROUP = "database"
+"""The option group naas shares with oslo.db."""
 BOOTSTRAP_GROUP = "bootstrap"
+"""The option group of ``naas bootstrap``'s settings."""
 
+#: The ``[DEFAULT]`` options: which plugins, backends and observers, and where state lives.
 core_opts = [
     cfg.StrOpt(
         "core_plugin",
@@ -75,6 +80,7 @@ core_opts = [
     ),
 ]
 
+#: The options naas adds to oslo.db's ``[database]`` group.
 database_opts = [
     cfg.BoolOpt(
         "auto_migrate",
@@ -95,6 +101,7 @@ database_opts = [
     ),
 ]
 
+#: The ``[bootstrap]`` options: what ``naas bootstrap`` creates.
 bootstrap_opts = [
     cfg.StrOpt(
         "external_network_name",

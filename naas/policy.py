@@ -7,8 +7,8 @@
 * Only admins create resources for another project, and only admins set the
   admin-only attributes (``router:external``, ``shared``, ``is_default``).
 
-A resource the caller may not see is reported as :class:`NotFound`, not
-:class:`NotAuthorized`, so its existence does not leak.
+A resource the caller may not see is reported as :class:`~naas.exceptions.NotFound`, not
+:class:`~naas.exceptions.NotAuthorized`, so its existence does not leak.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ def owner_for(context: RequestContext, requested_project_id: str | None, resourc
 
 
 def check_admin_only(context: RequestContext, request: Request) -> None:
+    """NotAuthorized, naming the attributes, if a non-admin gave an admin-only value in ``request``.
+
+    Which values are admin-only is declared on the request's attributes (:func:`naas.requests.attribute`).
+    """
     if context.is_admin:
         return
     names = request.admin_only_given()
@@ -39,6 +43,8 @@ def check_admin_only(context: RequestContext, request: Request) -> None:
 
 
 def is_visible(context: RequestContext, resource: Resource) -> bool:
+    """Whether the caller may see ``resource``: an admin, its owner, or anyone for a shared or external
+    network and a shared subnet pool. A subnet or port of a shared network is checked through its network."""
     if context.is_admin or getattr(resource, "project_id", None) == context.project_id:
         return True
     if isinstance(resource, Network):
@@ -49,6 +55,7 @@ def is_visible(context: RequestContext, resource: Resource) -> bool:
 
 
 def check_visible(context: RequestContext, resource: Resource, resource_id: str) -> None:
+    """NotFound for ``resource_id`` unless :func:`is_visible`: what the caller may not see does not exist for it."""
     if not is_visible(context, resource):
         raise NotFound(resource.RESOURCE, resource_id)
 

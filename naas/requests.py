@@ -81,6 +81,7 @@ class Unset(enum.Enum):
 
 
 UNSET: Final = Unset.UNSET
+"""The value of every attribute an update request was not given."""
 
 NAME_MAX_LENGTH: Final = 255
 """The longest name, description-like text (``device_id``, ``device_owner``) or project id: the column size."""
@@ -311,6 +312,7 @@ class Request:
 
     @classmethod
     def wire_name(cls, name: str) -> str:
+        """The wire name of attribute ``name`` (itself when it has no other)."""
         for field in dataclasses.fields(cls):
             if field.name == name:
                 return str(field.metadata.get("wire") or name)
@@ -346,7 +348,10 @@ class Request:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not UNSET}
 
     def admin_only_given(self) -> list[str]:
-        """Wire names of the admin-only values given (see :func:`attribute`), nested ones as ``outer.inner``."""
+        """Wire names of the admin-only values given, nested ones as ``outer.inner``.
+
+        Which values are admin-only is declared with :func:`naas.requests.attribute`.
+        """
         names = []
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
@@ -511,6 +516,7 @@ class SubnetPoolCreate(Request):
 
     @property
     def ip_version(self) -> int:
+        """The IP version of the pool's prefixes (4 or 6); the prefixes are checked to share one."""
         return int(self.prefixes[0].version)
 
     def validate(self) -> None:

@@ -41,8 +41,11 @@ __all__ = [
 ]
 
 DEVICE_OWNER_ROUTER_INTERFACE = "network:router_interface"
+"""``device_owner`` of the port a router interface holds on a subnet."""
 DEVICE_OWNER_ROUTER_GATEWAY = "network:router_gateway"
+"""``device_owner`` of the port a router's external gateway holds on the external network."""
 DEVICE_OWNER_FLOATINGIP = "network:floatingip"
+"""``device_owner`` of the port holding a floating IP's address on the external network."""
 
 
 def _wire(value: Any) -> Any:
@@ -67,6 +70,7 @@ class Resource:
 
     @classmethod
     def wire_to_attribute(cls) -> dict[str, str]:
+        """Wire name -> attribute name, for every attribute (``tenant_id`` too, as ``project_id``)."""
         names = {f.name: f.name for f in dataclasses.fields(cls)}
         names.update({wire: attr for attr, wire in cls.WIRE_NAMES.items()})
         if "project_id" in names:
@@ -74,6 +78,7 @@ class Resource:
         return names
 
     def to_dict(self, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        """The Networking API wire form: wire names, plain JSON values; only ``fields`` when given."""
         body = {self.WIRE_NAMES.get(f.name, f.name): _wire(getattr(self, f.name)) for f in dataclasses.fields(self)}
         if "project_id" in body:
             body["tenant_id"] = body["project_id"]
@@ -300,15 +305,15 @@ def parse_filters(resource_type: type[Resource], filters: Any) -> dict[str, Any]
     """Check list filters for ``resource_type`` before any storage sees them; return them as a new dict.
 
     ``filters`` is None or a mapping from an attribute's wire name to one value or an iterable of at most
-    :data:`MAX_FILTER_VALUES` values; the result maps each key to a tuple of its values (so an iterator may
-    be given, and an address or network is one value, not the addresses in it). A value is a string (at most
-    :data:`MAX_FILTER_TEXT_LENGTH` characters, no control character or lone surrogate), a bool, an int that
-    fits in 64 bits, None, or a netaddr address or network. An integer attribute (``mtu``, ``ip_version``
-    ...) takes ints or their decimal spelling only.
+    :data:`~naas.resources.MAX_FILTER_VALUES` values; the result maps each key to a tuple of its values (so an
+    iterator may be given, and an address or network is one value, not the addresses in it). A value is a
+    string (at most :data:`~naas.resources.MAX_FILTER_TEXT_LENGTH` characters, no control character or lone
+    surrogate), a bool, an int that fits in 64 bits, None, or a netaddr address or network. An integer
+    attribute (``mtu``, ``ip_version`` ...) takes ints or their decimal spelling only.
 
     Raises :class:`~naas.exceptions.BadRequest` naming the resource and the key (``filters`` when it is
     not a mapping at all) and the reason. Plugins call it at the start of every ``get_<resources>``;
-    :func:`filter_resources` calls it too.
+    :func:`~naas.resources.filter_resources` calls it too.
     """
     resource = resource_type.RESOURCE
     if filters is None:

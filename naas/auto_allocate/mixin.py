@@ -52,6 +52,7 @@ LOG = logging.getLogger(__name__)
 _R = TypeVar("_R")
 
 DRY_RUN = "dry-run"
+"""The field that makes ``get_auto_allocated_topology`` check its requirements and build nothing."""
 NETWORK_NAME = "auto_allocated_network"
 ROUTER_NAME = "auto_allocated_router"
 SUBNET_NAMES = {4: "auto_allocated_subnet_v4", 6: "auto_allocated_subnet_v6"}

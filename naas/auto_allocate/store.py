@@ -44,6 +44,8 @@ __all__ = [
 
 
 class TopologyStatus(enum.StrEnum):
+    """Where a project's topology stands: being built, ready, or being deleted."""
+
     BUILDING = "building"  # a request is creating (or repairing) the resources
     READY = "ready"  # the network is enabled and connected
     DELETING = "deleting"  # a request is removing the resources

@@ -32,6 +32,8 @@ class Status(enum.StrEnum):
 
 
 class RepairAction(enum.StrEnum):
+    """What a :class:`Repair` did (or would do) to the dataplane."""
+
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"

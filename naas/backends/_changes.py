@@ -58,6 +58,8 @@ __all__ = [
 
 
 class Operation(enum.StrEnum):
+    """What a :class:`Change` does to its resource."""
+
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -95,10 +97,12 @@ class NetworkState:
 
     @property
     def resource(self) -> Network:
+        """The resource whose desired state this is."""
         return self.network
 
     @property
     def resource_id(self) -> str:
+        """The id of :attr:`resource`."""
         return self.network.id
 
 
@@ -117,10 +121,12 @@ class PortState:
 
     @property
     def resource(self) -> Port:
+        """The resource whose desired state this is."""
         return self.port
 
     @property
     def resource_id(self) -> str:
+        """The id of :attr:`resource`."""
         return self.port.id
 
 
@@ -179,10 +185,12 @@ class RouterState:
 
     @property
     def resource(self) -> Router:
+        """The resource whose desired state this is."""
         return self.router
 
     @property
     def resource_id(self) -> str:
+        """The id of :attr:`resource`."""
         return self.router.id
 
 
@@ -202,14 +210,17 @@ class FloatingIPState:
 
     @property
     def resource(self) -> FloatingIP:
+        """The resource whose desired state this is."""
         return self.floatingip
 
     @property
     def resource_id(self) -> str:
+        """The id of :attr:`resource`."""
         return self.floatingip.id
 
 
 ResourceState = NetworkState | PortState | RouterState | FloatingIPState
+"""The desired dataplane state of one resource, of any kind a backend realizes."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -243,16 +254,19 @@ class Change:
 
     @property
     def resource_type(self) -> ResourceType:
+        """The kind of resource the change is about."""
         return self.STATE.RESOURCE_TYPE
 
     @property
     def operation(self) -> Operation:
+        """Create (no ``before``), delete (no ``after``) or update (both)."""
         if self.before is None:
             return Operation.CREATE
         return Operation.DELETE if self.after is None else Operation.UPDATE
 
     @property
     def resource_id(self) -> str:
+        """The id of :attr:`resource`."""
         state = self.after if self.after is not None else self.before
         assert state is not None  # __post_init__ refuses a change with neither
         return state.resource_id

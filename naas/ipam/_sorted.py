@@ -11,6 +11,7 @@ import bisect
 from collections.abc import Iterable, Iterator
 
 Range = tuple[int, int]
+"""An inclusive range of addresses as ints: ``(first, last)``."""
 
 
 class SortedInts:

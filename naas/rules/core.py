@@ -104,6 +104,7 @@ _ROUTER_PORT_OWNERS = (DEVICE_OWNER_ROUTER_INTERFACE, DEVICE_OWNER_ROUTER_GATEWA
 
 
 def new_id() -> str:
+    """A new resource id: a random UUID, as text."""
     return str(uuid.uuid4())
 
 
@@ -169,6 +170,7 @@ class CoreRules(CorePlugin):
         return result
 
     def read(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` as one read-only unit of work and return its result; it publishes nothing."""
         return self.storage.run(work, write=False)
 
     def after(
@@ -634,6 +636,7 @@ class CoreRules(CorePlugin):
     def subnetpool_in(
         self, tx: Transaction, context: RequestContext, subnetpool_id: str, *, for_update: bool = False
     ) -> SubnetPool:
+        """The subnet pool if the caller may see it (its own, or shared); NotFound otherwise."""
         subnetpool_id = parse_id("subnetpool", subnetpool_id)
         pool = tx.subnetpool(subnetpool_id, for_update=for_update)
         if pool is None or not policy.is_visible(context, pool):
@@ -864,6 +867,7 @@ class CoreRules(CorePlugin):
         return updated
 
     def port_in(self, tx: Transaction, context: RequestContext, port_id: str, *, for_update: bool = False) -> Port:
+        """The port if the caller may see it; NotFound otherwise."""
         port_id = parse_id("port", port_id)
         port = tx.port(port_id, for_update=for_update)
         if port is None or not policy.is_visible(context, port):

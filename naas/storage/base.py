@@ -74,11 +74,12 @@ T = TypeVar("T")
 
 
 MAC_PREFIX = "fa:16:3e"
+"""The OUI prefix of the MAC addresses naas makes up (the one Neutron uses)."""
 """The OUI of generated MAC addresses, the one Neutron uses."""
 
 
 def random_mac_address() -> str:
-    """A random MAC address under :data:`MAC_PREFIX`, for :meth:`Transaction.new_mac_address`."""
+    """A random MAC address under :data:`~naas.storage.base.MAC_PREFIX`, for :meth:`Transaction.new_mac_address`."""
     suffix = random.getrandbits(24).to_bytes(3, "big")
     return ":".join([MAC_PREFIX, *(f"{byte:02x}" for byte in suffix)])
 

@@ -25,7 +25,12 @@ unittest`` alike. What a plugin supports is declared on the plugin class
 it leaves out. naas runs the same suites over its bundled plugins.
 
 The builders and probes in :mod:`naas.testing.fixtures` (re-exported here) set
-up typical topologies through the public plugin API.
+up typical topologies through the public plugin API; :mod:`naas.testing.faults`
+fails or slows a chosen call. The narrower roles have suites of their own, in
+their own modules: :class:`naas.testing.storage.StorageConformance` for a
+storage driver, :class:`naas.testing.backends.BackendConformance` (with
+:class:`~naas.testing.backends.RecordingBackend`, a dataplane in a dict) for a
+network backend.
 """
 
 from naas.testing.auto_allocate import AutoAllocationConformance

@@ -251,6 +251,7 @@ class SampleTopology:
 
     @property
     def creates(self) -> list[Change]:
+        """One create :class:`~naas.backends.Change` per resource of ``state``, in its order."""
         return [change_for(None, item) for item in self.state]
 
 

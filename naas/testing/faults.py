@@ -72,6 +72,7 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def wrap(self, plugin: Any, label: str) -> Any:
+        """A proxy of ``plugin`` whose calls this injector counts (as ``label``) and may fail."""
         return PluginProxy(plugin, label, self._intercept)
 
     def _intercept(self, record: CallRecord) -> None:
@@ -91,4 +92,5 @@ class Delay:
         self.seconds = seconds
 
     def wrap(self, plugin: Any, label: str) -> Any:
+        """A proxy of ``plugin`` (calls recorded as ``label``) that sleeps before each call."""
         return PluginProxy(plugin, label, lambda record: time.sleep(self.seconds))

@@ -66,8 +66,11 @@ __all__ = [
 ]
 
 ADMIN_PROJECT_ID = "admin-project"
+"""The project of the admin context :func:`make_contexts` makes."""
 PROJECT_A_ID = "project-a"
+"""The project of the first ordinary context :func:`make_contexts` makes."""
 PROJECT_B_ID = "project-b"
+"""The project of the second ordinary context, the one that must not see the first's resources."""
 
 T = TypeVar("T")
 
@@ -105,6 +108,7 @@ class NetworkSetup:
 
     @property
     def id(self) -> str:
+        """The network's id."""
         return self.network.id
 
     def subnet(self, ip_version: int = 4) -> Subnet:
@@ -162,6 +166,7 @@ class DefaultPools:
     ipv6: SubnetPool | None
 
     def pools(self) -> tuple[SubnetPool, ...]:
+        """The pools that were made, IPv4 first."""
         return tuple(pool for pool in (self.ipv4, self.ipv6) if pool is not None)
 
 
