@@ -14,6 +14,7 @@ even described.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,7 +35,8 @@ from naas.backends import (
     RouterState,
     Status,
 )
-from naas.events import ResourceType
+from naas.context import RequestContext
+from naas.events import Event, EventRegistry, ResourceType
 from naas.resources import (
     DEVICE_OWNER_ROUTER_GATEWAY,
     DEVICE_OWNER_ROUTER_INTERFACE,
@@ -59,6 +61,18 @@ class AfterCommit:
 
     def append(self, publish: Callable[[], None]) -> None:
         self.events.append(publish)
+
+    def publish(
+        self,
+        events: EventRegistry,
+        resource: ResourceType,
+        event: Event,
+        context: RequestContext,
+        resource_id: str,
+        **payload: Any,
+    ) -> None:
+        """Publish an ``AFTER_*`` event on ``events`` once the unit of work has committed."""
+        self.events.append(functools.partial(events.notify, resource, event, context, resource_id, **payload))
 
     def extend(self, other: AfterCommit) -> None:
         self.events.extend(other.events)

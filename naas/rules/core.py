@@ -21,7 +21,6 @@ and delete their ports in the same unit as their routers and floating IPs.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Self, TypeVar
@@ -173,18 +172,6 @@ class CoreRules(CorePlugin):
         """Run ``work`` as one read-only unit of work and return its result; it publishes nothing."""
         return self.storage.run(work, write=False)
 
-    def after(
-        self,
-        after: AfterCommit,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        **payload: Any,
-    ) -> None:
-        """Defer an event until the unit of work has committed."""
-        after.append(functools.partial(self.events.notify, resource, event, context, resource_id, **payload))
-
     # Networks
 
     def create_network(self, context: RequestContext, network: NetworkCreate | Mapping[str, Any]) -> Network:
@@ -212,8 +199,14 @@ class CoreRules(CorePlugin):
             self.events.notify(ResourceType.NETWORK, Event.BEFORE_CREATE, context, created.id, request=request)
             tx.add_network(created)
             self.dataplane.program(tx, after, None, created, request_id=context.request_id)
-            self.after(
-                after, ResourceType.NETWORK, Event.AFTER_CREATE, context, created.id, request=request, result=created
+            after.publish(
+                self.events,
+                ResourceType.NETWORK,
+                Event.AFTER_CREATE,
+                context,
+                created.id,
+                request=request,
+                result=created,
             )
             return created
 
@@ -284,8 +277,8 @@ class CoreRules(CorePlugin):
             )
             tx.update_network(updated)
             self.dataplane.program(tx, after, current, updated, request_id=context.request_id)
-            self.after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.NETWORK,
                 Event.AFTER_UPDATE,
                 context,
@@ -312,10 +305,10 @@ class CoreRules(CorePlugin):
             self.events.notify(ResourceType.NETWORK, Event.BEFORE_DELETE, context, network_id, current=current)
             for subnet in subnets:
                 self._remove_subnet_in(tx, subnet)
-                self.after(after, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet.id, current=subnet)
+                after.publish(self.events, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet.id, current=subnet)
             tx.remove_network(network_id)
             self.dataplane.program(tx, after, current, None, request_id=context.request_id, before_state=before)
-            self.after(after, ResourceType.NETWORK, Event.AFTER_DELETE, context, network_id, current=current)
+            after.publish(self.events, ResourceType.NETWORK, Event.AFTER_DELETE, context, network_id, current=current)
 
         self.write(work)
 
@@ -366,8 +359,14 @@ class CoreRules(CorePlugin):
             )
             tx.add_subnet(created)
             self._program_network(tx, after, context, network)
-            self.after(
-                after, ResourceType.SUBNET, Event.AFTER_CREATE, context, subnet_id, request=request, result=created
+            after.publish(
+                self.events,
+                ResourceType.SUBNET,
+                Event.AFTER_CREATE,
+                context,
+                subnet_id,
+                request=request,
+                result=created,
             )
             return created
 
@@ -420,8 +419,8 @@ class CoreRules(CorePlugin):
             before = None if network is None else self.dataplane.state(tx, network)
             tx.update_subnet(updated)
             self._program_network(tx, after, context, network, before)
-            self.after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.SUBNET,
                 Event.AFTER_UPDATE,
                 context,
@@ -446,7 +445,7 @@ class CoreRules(CorePlugin):
             before = None if network is None else self.dataplane.state(tx, network)
             self._remove_subnet_in(tx, current)
             self._program_network(tx, after, context, network, before)
-            self.after(after, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet_id, current=current)
+            after.publish(self.events, ResourceType.SUBNET, Event.AFTER_DELETE, context, subnet_id, current=current)
 
         self.write(work)
 
@@ -546,8 +545,14 @@ class CoreRules(CorePlugin):
                 _check_no_default_pool(tx, created.ip_version, None)
             self.events.notify(ResourceType.SUBNETPOOL, Event.BEFORE_CREATE, context, created.id, request=request)
             tx.add_subnetpool(created)
-            self.after(
-                after, ResourceType.SUBNETPOOL, Event.AFTER_CREATE, context, created.id, request=request, result=created
+            after.publish(
+                self.events,
+                ResourceType.SUBNETPOOL,
+                Event.AFTER_CREATE,
+                context,
+                created.id,
+                request=request,
+                result=created,
             )
             return created
 
@@ -606,8 +611,8 @@ class CoreRules(CorePlugin):
                 ResourceType.SUBNETPOOL, Event.BEFORE_UPDATE, context, subnetpool_id, request=request, current=current
             )
             tx.update_subnetpool(updated)
-            self.after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.SUBNETPOOL,
                 Event.AFTER_UPDATE,
                 context,
@@ -629,7 +634,9 @@ class CoreRules(CorePlugin):
                 raise in_use(context, "subnetpool", subnetpool_id, subnets, what="subnets")
             self.events.notify(ResourceType.SUBNETPOOL, Event.BEFORE_DELETE, context, subnetpool_id, current=current)
             tx.remove_subnetpool(subnetpool_id)
-            self.after(after, ResourceType.SUBNETPOOL, Event.AFTER_DELETE, context, subnetpool_id, current=current)
+            after.publish(
+                self.events, ResourceType.SUBNETPOOL, Event.AFTER_DELETE, context, subnetpool_id, current=current
+            )
 
         self.write(work)
 
@@ -743,7 +750,9 @@ class CoreRules(CorePlugin):
         )
         tx.add_port(created)
         self.dataplane.program(tx, after, None, created, request_id=context.request_id)
-        self.after(after, ResourceType.PORT, Event.AFTER_CREATE, context, port_id, request=request, result=created)
+        after.publish(
+            self.events, ResourceType.PORT, Event.AFTER_CREATE, context, port_id, request=request, result=created
+        )
         return created
 
     def get_port(self, context: RequestContext, port_id: str) -> Port:
@@ -791,8 +800,8 @@ class CoreRules(CorePlugin):
         updated = dataclasses.replace(updated, status=desired_status(updated))
         tx.update_port(updated)
         self.dataplane.program(tx, after, current, updated, request_id=context.request_id)
-        self.after(
-            after,
+        after.publish(
+            self.events,
             ResourceType.PORT,
             Event.AFTER_UPDATE,
             context,
@@ -827,7 +836,7 @@ class CoreRules(CorePlugin):
             if subnet is not None:
                 tx.give_back_address(subnet, fixed_ip.ip_address)
         self.dataplane.program(tx, after, port, None, request_id=context.request_id, before_state=before)
-        self.after(after, ResourceType.PORT, Event.AFTER_DELETE, context, port.id, current=port)
+        after.publish(self.events, ResourceType.PORT, Event.AFTER_DELETE, context, port.id, current=port)
         after.extend(mapped)
 
     def disassociate_in(
@@ -854,8 +863,8 @@ class CoreRules(CorePlugin):
         updated = dataclasses.replace(updated, status=desired_status(updated))
         tx.update_floatingip(updated)
         self.dataplane.program(tx, after, floatingip, updated, request_id=context.request_id)
-        self.after(
-            after,
+        after.publish(
+            self.events,
             ResourceType.FLOATINGIP,
             Event.AFTER_UPDATE,
             context,

@@ -123,17 +123,6 @@ class L3Rules(L3Plugin):
     def _write(self, work: Callable[[Transaction, AfterCommit], T]) -> T:
         return self.core.write(work)
 
-    def _after(
-        self,
-        after: AfterCommit,
-        resource: ResourceType,
-        event: Event,
-        context: RequestContext,
-        resource_id: str,
-        **payload: Any,
-    ) -> None:
-        after.append(lambda: self.events.notify(resource, event, context, resource_id, **payload))
-
     # Routers
 
     def create_router(self, context: RequestContext, router: RouterCreate | Mapping[str, Any]) -> Router:
@@ -163,8 +152,14 @@ class L3Rules(L3Plugin):
                 )
             tx.add_router(result)
             self.core.dataplane.program(tx, after, None, result, request_id=context.request_id)
-            self._after(
-                after, ResourceType.ROUTER, Event.AFTER_CREATE, context, created.id, request=request, result=result
+            after.publish(
+                self.events,
+                ResourceType.ROUTER,
+                Event.AFTER_CREATE,
+                context,
+                created.id,
+                request=request,
+                result=result,
             )
             return result
 
@@ -203,8 +198,8 @@ class L3Rules(L3Plugin):
             updated = dataclasses.replace(updated, status=desired_status(updated))
             tx.update_router(updated)
             self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id, before_state=before)
-            self._after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.ROUTER,
                 Event.AFTER_UPDATE,
                 context,
@@ -231,7 +226,7 @@ class L3Rules(L3Plugin):
                 self.core.delete_port_in(tx, context.elevated(), state.gateway, after)
             tx.remove_router(router_id)
             self.core.dataplane.program(tx, after, current, None, request_id=context.request_id, before_state=before)
-            self._after(after, ResourceType.ROUTER, Event.AFTER_DELETE, context, router_id, current=current)
+            after.publish(self.events, ResourceType.ROUTER, Event.AFTER_DELETE, context, router_id, current=current)
 
         self._write(work)
 
@@ -252,8 +247,8 @@ class L3Rules(L3Plugin):
                 assert request.port_id is not None  # InterfaceRequest.validate: exactly one of the two
                 info = self._attach_port(tx, context, state, request, request.port_id, after)
             self._program_router(tx, after, context, state.router, before)
-            self._after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.ROUTER_INTERFACE,
                 Event.AFTER_CREATE,
                 context,
@@ -292,8 +287,8 @@ class L3Rules(L3Plugin):
             else:
                 self.core.delete_port_in(tx, admin, port, after)
             self._program_router(tx, after, context, state.router, before)
-            self._after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.ROUTER_INTERFACE,
                 Event.AFTER_DELETE,
                 context,
@@ -345,8 +340,8 @@ class L3Rules(L3Plugin):
             )
             tx.add_floatingip(created)
             self.core.dataplane.program(tx, after, None, created, request_id=context.request_id)
-            self._after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.FLOATINGIP,
                 Event.AFTER_CREATE,
                 context,
@@ -386,8 +381,8 @@ class L3Rules(L3Plugin):
             updated = _associated(current, association)
             tx.update_floatingip(updated)
             self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id)
-            self._after(
-                after,
+            after.publish(
+                self.events,
                 ResourceType.FLOATINGIP,
                 Event.AFTER_UPDATE,
                 context,
@@ -420,7 +415,9 @@ class L3Rules(L3Plugin):
             for port in tx.ports(by(device_id=floatingip_id)):
                 if port.device_owner == DEVICE_OWNER_FLOATINGIP:
                     self.core.delete_port_in(tx, context.elevated(), port, after)
-            self._after(after, ResourceType.FLOATINGIP, Event.AFTER_DELETE, context, floatingip_id, current=current)
+            after.publish(
+                self.events, ResourceType.FLOATINGIP, Event.AFTER_DELETE, context, floatingip_id, current=current
+            )
 
         self._write(work)
 
