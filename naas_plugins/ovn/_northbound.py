@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ovs.db import idl as ovs_idl  # type: ignore[import-untyped]
+from ovsdbapp import exceptions as ovsdbapp_exceptions  # type: ignore[import-untyped]
 from ovsdbapp.backend.ovs_idl import command, connection, idlutils  # type: ignore[import-untyped]
 from ovsdbapp.schema.ovn_northbound import impl_idl  # type: ignore[import-untyped]
 
@@ -272,7 +273,9 @@ class Reconcile(command.BaseCommand):  # type: ignore[misc]
         ]
 
     def __str__(self) -> str:
-        return f"Reconcile({', '.join(owner for owner, _ in self.work)})"
+        return f"reconcile {', '.join(owner for owner, _ in self.work)}"
+
+    __repr__ = __str__
 
 
 class Northbound:
@@ -342,6 +345,11 @@ class Northbound:
                 txn.commit()
             except NorthboundError:
                 raise
+            except ovsdbapp_exceptions.TimeoutException as error:
+                raise NorthboundError(
+                    f"the OVN northbound database at {self.remote} did not answer the transaction for {what} "
+                    f"within {self.timeout:g} s; it may still apply it"
+                ) from error
             except Exception as error:
                 if "duplicate uuid" in str(error) and attempt < _DUPLICATE_RETRIES:
                     # Another writer created the same row first; once the replica holds it, this one updates it.

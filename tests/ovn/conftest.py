@@ -105,6 +105,9 @@ def northbound(plane: ControlPlane) -> dict[str, Any]:
             "gateway_chassis": sorted((c["chassis_name"], c["priority"]) for c in held),
         }
 
+    def nat(row: dict[str, Any]) -> tuple[Any, ...]:
+        return (row["type"], row["external_ip"], row["logical_ip"], _as_list(row["logical_port"]))
+
     switches = {
         row["name"]: {"ports": {lsps[ref]["name"]: switch_port(lsps[ref]) for ref in _as_list(row["ports"])}}
         for row in table(plane, "Logical_Switch").values()
@@ -114,10 +117,17 @@ def northbound(plane: ControlPlane) -> dict[str, Any]:
             "enabled": _as_list(row["enabled"]),
             "ports": {lrps[ref]["name"]: router_port(lrps[ref]) for ref in _as_list(row["ports"])},
             "nat": sorted(
-                (nats[ref]["type"], nats[ref]["external_ip"], nats[ref]["logical_ip"], _as_list(nats[ref]["logical_port"]))
+                (
+                    nats[ref]["type"],
+                    nats[ref]["external_ip"],
+                    nats[ref]["logical_ip"],
+                    _as_list(nats[ref]["logical_port"]),
+                )
                 for ref in _as_list(row["nat"])
             ),
-            "routes": sorted((routes[ref]["ip_prefix"], routes[ref]["nexthop"]) for ref in _as_list(row["static_routes"])),
+            "routes": sorted(
+                (routes[ref]["ip_prefix"], routes[ref]["nexthop"]) for ref in _as_list(row["static_routes"])
+            ),
         }
         for row in table(plane, "Logical_Router").values()
     }
@@ -141,5 +151,9 @@ def naas_rows(plane: ControlPlane) -> list[str]:
         "Logical_Router_Static_Route",
         "Gateway_Chassis",
     ):
-        found += [f"{name} {row['external_ids']['naas:owner']}" for row in table(plane, name).values() if "naas:owner" in row["external_ids"]]
+        found += [
+            f"{name} {row['external_ids']['naas:owner']}"
+            for row in table(plane, name).values()
+            if "naas:owner" in row["external_ids"]
+        ]
     return sorted(found)
