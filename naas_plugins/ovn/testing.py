@@ -294,7 +294,9 @@ class Chassis:
     def _ip(self, *args: str) -> None:
         subprocess.run(["ip", *args], check=True, capture_output=True)
 
-    def _namespace(self, short: str, bridge: str, iface_id: str | None, mac: str, cidr: str, gateway: str) -> str:
+    def _namespace(
+        self, short: str, bridge: str, iface_id: str | None, mac: str, cidr: str, gateway: str | None
+    ) -> str:
         namespace = f"{self.prefix}-{short}"
         host_end = f"{self.prefix}-{short}-h"[:15]
         self._ip("netns", "add", namespace)
@@ -304,7 +306,8 @@ class Chassis:
         self._ip("-n", namespace, "addr", "add", cidr, "dev", "eth0")
         self._ip("-n", namespace, "link", "set", "eth0", "up")
         self._ip("-n", namespace, "link", "set", "lo", "up")
-        self._ip("-n", namespace, "route", "add", "default", "via", gateway)
+        if gateway is not None:
+            self._ip("-n", namespace, "route", "add", "default", "via", gateway)
         self._ip("link", "set", host_end, "up")
         command = ["add-port", bridge, host_end]
         if iface_id is not None:
@@ -316,7 +319,7 @@ class Chassis:
         """A namespace whose ``eth0`` is the naas port ``port_id`` (on the integration bridge); its name."""
         return self._namespace(short, self.integration_bridge, port_id, mac, cidr, gateway)
 
-    def plug_external(self, short: str, mac: str, cidr: str, gateway: str) -> str:
+    def plug_external(self, short: str, mac: str, cidr: str, gateway: str | None = None) -> str:
         """A namespace on the external bridge: a host of the physical network outside OVN; its name."""
         return self._namespace(short, self.external_bridge, None, mac, cidr, gateway)
 
