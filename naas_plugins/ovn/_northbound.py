@@ -30,7 +30,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ovs.db import idl as ovs_idl  # type: ignore[import-untyped]
+from ovs.db import data as ovs_data  # type: ignore[import-untyped]
+from ovs.db import idl as ovs_idl
+from ovs.db import types as ovs_types
 from ovsdbapp import exceptions as ovsdbapp_exceptions  # type: ignore[import-untyped]
 from ovsdbapp.backend.ovs_idl import command, connection, idlutils  # type: ignore[import-untyped]
 from ovsdbapp.schema.ovn_northbound import impl_idl  # type: ignore[import-untyped]
@@ -66,14 +68,26 @@ class Difference:
         return f"{self.kind} {self.label}"
 
 
-def _norm(value: Any) -> Any:
-    if isinstance(value, ovs_idl.Row):
-        return value.uuid
-    if isinstance(value, list):
-        return sorted((_norm(item) for item in value), key=str)
-    if isinstance(value, dict):
-        return {key: _norm(item) for key, item in value.items()}
-    return value
+def _row_to_uuid(value: Any) -> Any:
+    return value.uuid if isinstance(value, ovs_idl.Row) else value
+
+
+def _held(row: Any, column: str) -> Any:
+    """The column's value as the replica holds it, this transaction's writes included (an OVSDB datum)."""
+    changes = row._changes
+    if changes and column in changes:
+        return changes[column]
+    data = row._data
+    if data is None:
+        return None
+    held = data.get(column)
+    # The server leaves out columns that hold their default, and the replica keeps them out.
+    return held if held is not None else ovs_data.Datum.default(row._table.columns[column].type)
+
+
+def _wanted(table: Any, column: str, value: Any) -> Any:
+    # Compared as datums: no conversion of what the replica holds, and sets compare as sets.
+    return ovs_data.Datum.from_python(table.columns[column].type, value, _row_to_uuid)
 
 
 def row_label(row: Any) -> str:
@@ -98,6 +112,12 @@ def _references(row: Any, column: str) -> list[Any]:
 
 def _children(row: Any, column: str) -> set[uuid.UUID]:
     return {child.uuid for child in _references(row, column)}
+
+
+def _holds(parent: Any, column: str, child: uuid.UUID) -> bool:
+    """Whether ``parent``'s ``column`` holds ``child``, without converting the whole column."""
+    datum = _held(parent, column)
+    return datum is not None and ovs_data.Atom(ovs_types.UuidType, child) in datum.values
 
 
 def _attach(parent: Any, column: str, child: Any) -> None:
@@ -148,7 +168,10 @@ def reconcile(
                 for column_name, value in spec.columns.items():
                     setattr(row, column_name, value)
         else:
-            changed = tuple(name for name, value in spec.columns.items() if _norm(getattr(row, name)) != _norm(value))
+            table = tables[spec.table]
+            changed = tuple(
+                name for name, value in spec.columns.items() if _held(row, name) != _wanted(table, name, value)
+            )
             if changed:
                 differences.append(Difference("differs", spec.label, changed))
                 if txn is not None:
@@ -165,7 +188,7 @@ def reconcile(
                 )
             differences.append(Difference("detached", spec.label, (spec.parent.label,)))
             continue
-        if row is None or spec.uuid not in _children(parent, spec.parent.column):
+        if row is None or not _holds(parent, spec.parent.column, spec.uuid):
             if row is not None:
                 differences.append(Difference("detached", spec.label, (spec.parent.label,)))
             if txn is not None:
