@@ -31,6 +31,7 @@ UUID alone and two writers creating the same row cannot both succeed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
@@ -116,6 +117,12 @@ class RowSpec:
     label: str
     columns: Mapping[str, Any]
     parent: Parent | None = None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text(value: netaddr.IPAddress | netaddr.IPNetwork) -> str:
+    # netaddr spells an IPv6 address slowly; a sync spells every address of every resource.
+    return str(value)
 
 
 def row_uuid(table: str, identity: str) -> uuid.UUID:
@@ -227,13 +234,13 @@ def _dhcp_row(network: Network, subnet: Subnet) -> RowSpec:
     if subnet.ip_version == 4:
         server_ip = subnet.gateway_ip if subnet.gateway_ip is not None else subnet.cidr[1]
         options = {
-            "server_id": str(server_ip),
+            "server_id": _text(server_ip),
             "server_mac": server_mac,
             "lease_time": str(_DHCP_LEASE_TIME),
             "mtu": str(network.mtu),
         }
         if subnet.gateway_ip is not None:
-            options["router"] = str(subnet.gateway_ip)
+            options["router"] = _text(subnet.gateway_ip)
     else:
         options = {"server_id": server_mac}
     external_ids = {
@@ -244,13 +251,13 @@ def _dhcp_row(network: Network, subnet: Subnet) -> RowSpec:
     return RowSpec(
         "DHCP_Options",
         _dhcp_uuid(subnet.id),
-        f"DHCP_Options {subnet.cidr} (subnet {subnet.id})",
-        {"cidr": str(subnet.cidr), "options": options, "external_ids": external_ids},
+        f"DHCP_Options {_text(subnet.cidr)} (subnet {subnet.id})",
+        {"cidr": _text(subnet.cidr), "options": options, "external_ids": external_ids},
     )
 
 
 def _addresses(port: Port) -> str:
-    return " ".join([port.mac_address, *(str(fixed.ip_address) for fixed in port.fixed_ips)])
+    return " ".join([port.mac_address, *(_text(fixed.ip_address) for fixed in port.fixed_ips)])
 
 
 def _port_rows(state: PortState) -> list[RowSpec]:
@@ -258,7 +265,7 @@ def _port_rows(state: PortState) -> list[RowSpec]:
     if port.device_owner == DEVICE_OWNER_FLOATINGIP:
         return []  # as in ML2/OVN: the NAT row of the floating IP holds its address
     by_id = {subnet.id: subnet for subnet in state.subnets}
-    cidrs = " ".join(f"{fixed.ip_address}/{by_id[fixed.subnet_id].cidr.prefixlen}" for fixed in port.fixed_ips)
+    cidrs = " ".join(f"{_text(fixed.ip_address)}/{by_id[fixed.subnet_id].cidr.prefixlen}" for fixed in port.fixed_ips)
     external_ids = _ids(
         ResourceType.PORT,
         port,
@@ -329,7 +336,7 @@ def _router_rows(state: RouterState, settings: Settings) -> list[RowSpec]:
         interfaces.setdefault(interface.port_id, []).append(interface)
     for port_id, on_port in interfaces.items():
         lrp = f"lrp-{port_id}"
-        networks = [f"{item.ip_address}/{item.subnet.cidr.prefixlen}" for item in on_port]
+        networks = [f"{_text(item.ip_address)}/{item.subnet.cidr.prefixlen}" for item in on_port]
         ra = {}
         if any(item.subnet.ip_version == 6 for item in on_port):
             ra = {"address_mode": "dhcpv6_stateful", "send_periodic": "true"}
@@ -386,7 +393,7 @@ def _router_rows(state: RouterState, settings: Settings) -> list[RowSpec]:
                 "name": lrp,
                 "mac": gateway.mac_address,
                 "networks": [
-                    f"{fixed.ip_address}/{subnets[fixed.subnet_id].cidr.prefixlen}"
+                    f"{_text(fixed.ip_address)}/{subnets[fixed.subnet_id].cidr.prefixlen}"
                     for fixed in gateway.external_fixed_ips
                 ],
                 "ipv6_ra_configs": {},
@@ -410,30 +417,30 @@ def _router_rows(state: RouterState, settings: Settings) -> list[RowSpec]:
         if subnet.gateway_ip is None:
             continue
         prefix = "0.0.0.0/0" if subnet.ip_version == 4 else "::/0"
-        identity = f"{router.id}/{prefix}/{subnet.gateway_ip}"
+        identity = f"{router.id}/{prefix}/{_text(subnet.gateway_ip)}"
         rows.append(
             RowSpec(
                 "Logical_Router_Static_Route",
                 row_uuid("Logical_Router_Static_Route", identity),
-                f"Logical_Router_Static_Route {prefix} via {subnet.gateway_ip}",
+                f"Logical_Router_Static_Route {prefix} via {_text(subnet.gateway_ip)}",
                 {
                     "ip_prefix": prefix,
-                    "nexthop": str(subnet.gateway_ip),
+                    "nexthop": _text(subnet.gateway_ip),
                     "external_ids": {**owner, "naas:is_ext_gw": "true", "naas:subnet_id": subnet.id},
                 },
                 _router_parent(router.id, "static_routes"),
             )
         )
     if gateway.enable_snat and external_v4 is not None:
-        for cidr in dict.fromkeys(str(i.subnet.cidr) for i in state.interfaces if i.subnet.ip_version == 4):
+        for cidr in dict.fromkeys(_text(i.subnet.cidr) for i in state.interfaces if i.subnet.ip_version == 4):
             rows.append(
                 RowSpec(
                     "NAT",
-                    row_uuid("NAT", f"{router.id}/snat/{cidr}"),
-                    f"NAT snat {external_v4} {cidr}",
+                    row_uuid("NAT", f"{router.id}/snat/{_text(cidr)}"),
+                    f"NAT snat {_text(external_v4)} {_text(cidr)}",
                     {
                         "type": "snat",
-                        "external_ip": str(external_v4),
+                        "external_ip": _text(external_v4),
                         "logical_ip": cidr,
                         "logical_port": [],
                         "external_ids": dict(owner),
@@ -452,11 +459,11 @@ def _floatingip_rows(state: FloatingIPState) -> list[RowSpec]:
         RowSpec(
             "NAT",
             row_uuid("NAT", f"{fip.id}/{fip.router_id}"),
-            f"NAT dnat_and_snat {fip.floating_ip_address} {fip.fixed_ip_address}",
+            f"NAT dnat_and_snat {_text(fip.floating_ip_address)} {_text(fip.fixed_ip_address)}",
             {
                 "type": "dnat_and_snat",
-                "external_ip": str(fip.floating_ip_address),
-                "logical_ip": str(fip.fixed_ip_address),
+                "external_ip": _text(fip.floating_ip_address),
+                "logical_ip": _text(fip.fixed_ip_address),
                 "logical_port": [fip.port_id],
                 "external_ids": _ids(
                     ResourceType.FLOATINGIP,
