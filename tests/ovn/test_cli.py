@@ -15,6 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from oslo_config import cfg
@@ -36,17 +37,17 @@ def config(tmp_path: Path, ovn: ControlPlane) -> Path:
     return path
 
 
-def naas(config: Path, *args: str) -> Any:
+def naas(config: Path, *args: str, json_output: bool = True) -> Any:
     """Run ``naas --config-file config ARGS -f json`` in a new process; its parsed JSON output."""
     done = subprocess.run(
-        [sys.executable, "-m", "naas.cli.main", "--config-file", str(config), *args, "-f", "json"],
+        [sys.executable, "-m", "naas.cli.main", "--config-file", str(config), *args, *(["-f", "json"] * json_output)],
         capture_output=True,
         text=True,
         env={**os.environ, "HOME": str(config.parent)},
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return json.loads(done.stdout) if done.stdout.strip() else None
 
 
 def get_me_a_network(config: Path, project: str) -> str:
@@ -105,6 +106,16 @@ def test_get_me_a_network_puts_the_topology_in_the_northbound_and_it_traces_thro
     )  # fmt: skip
     assert re.search(rf"ct_snat\w*\(ip4\.src={re.escape(gateway_ip)}\)", trace), trace
     assert f'output("provnet-{gateway.network_id}");' in trace
+
+    naas(config, "port", "delete", instance.id, json_output=False)
+    naas(config, "network", "auto", "allocated", "topology", "delete", "--project", "demo", json_output=False)
+    held = northbound(ovn)
+    # Only the deployment's external network is left.
+    assert held == {
+        "switches": {f"naas-{gateway.network_id}": {"ports": {f"provnet-{gateway.network_id}": ANY}}},
+        "dhcp": {str(s.cidr): ANY for s in external},
+        "routers": {},
+    }
 
 
 def mac_binding_for_the_outside(ovn: ControlPlane, router_id: str, gateway_port_id: str) -> None:
