@@ -206,7 +206,7 @@ def reconcile(
                 differences.append(Difference("detached", spec.label, (spec.parent.label,)))
             if txn is not None:
                 _attach(parent, spec.parent.column, tables[spec.table].rows[spec.uuid])
-    extras = [(table, row_id) for table, row_id in owned if row_id not in wanted_uuids]
+    extras = list(dict.fromkeys((table, row_id) for table, row_id in owned if row_id not in wanted_uuids))
     hints = [(spec.parent.table, spec.parent.uuid) for spec in specs if spec.parent is not None]
     hints += [(spec.table, spec.uuid) for spec in specs]
     # Roots first: deleting a switch or router takes its children with it.
@@ -366,17 +366,30 @@ class Northbound:
         return list(self._idl.owned)
 
     def write(
-        self, work: Sequence[tuple[str, Sequence[RowSpec]]], *, skip_stale: bool
+        self,
+        work: Sequence[tuple[str, Sequence[RowSpec]]],
+        *,
+        skip_stale: bool,
+        previously: Sequence[RowSpec] = (),
     ) -> list[tuple[str, list[Difference]]]:
         """Reconcile ``work`` (owner, wanted rows) in one transaction; the differences found, per owner.
+
+        ``previously`` are rows the owner had before the change (a postcommit's
+        ``before``): removed when no longer wanted even if the replica's index of
+        owners has not caught up with them.
 
         Raises :class:`NorthboundError` naming the owners when the database
         refuses the transaction, or when it does not answer within the timeout.
         """
         what = ", ".join(owner for owner, _ in work)
+        earlier = [(spec.table, spec.uuid) for spec in previously]
+
+        def owned(owner: str) -> list[tuple[str, uuid.UUID]]:
+            return [*self.owned(owner), *earlier]
+
         for attempt in range(1, _DUPLICATE_RETRIES + 1):
             txn = self.api.create_transaction(check_error=True, log_errors=False)
-            reconciliation = txn.add(Reconcile(self.api, work, skip_stale=skip_stale, owned=self.owned))
+            reconciliation = txn.add(Reconcile(self.api, work, skip_stale=skip_stale, owned=owned))
             try:
                 txn.commit()
             except NorthboundError:

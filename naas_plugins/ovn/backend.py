@@ -91,7 +91,8 @@ class OvnBackend(NetworkBackend):
         """Write the resource's rows as ``change.after`` has them (remove them for a delete), in one transaction."""
         owner = owner_key(change.resource_type, change.resource_id)
         specs = rows_for(change.after, self.settings) if change.after is not None else ()
-        self.northbound.write([(owner, specs)], skip_stale=change.after is not None)
+        previously = rows_for(change.before, self.settings) if change.before is not None else ()
+        self.northbound.write([(owner, specs)], skip_stale=change.after is not None, previously=previously)
 
     def sync(self, state: DataplaneState, *, repair: bool = True) -> SyncReport:
         wanted: dict[str, Sequence[RowSpec]] = {
