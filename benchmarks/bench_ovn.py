@@ -144,7 +144,7 @@ def main() -> None:
 
         if not args.without_northd:
             start = time.perf_counter()
-            plane.wait_for_northd()
+            plane.wait_for_northd(timeout=1800)
             print(f"ovn-northd caught up {time.perf_counter() - start:.2f} s after the last request")
 
         sent = northbound.transactions

@@ -221,9 +221,9 @@ class ControlPlane:
         """``ovn-trace``'s detailed output for ``microflow`` entering ``datapath`` (northd must have caught up)."""
         return self._run(["ovn-trace", "--db", self.sb_connection, "--detailed", datapath, microflow])
 
-    def wait_for_northd(self) -> None:
+    def wait_for_northd(self, timeout: int = 30) -> None:
         """Return once ovn-northd has compiled everything the northbound database holds now."""
-        self.nbctl("--wait=sb", "sync")
+        self._run(["ovn-nbctl", f"--timeout={timeout}", "--wait=sb", "sync"])
 
     def _run(self, argv: list[str]) -> str:
         done = subprocess.run(argv, env=self.environment, capture_output=True, text=True)
