@@ -125,6 +125,7 @@ def _text(value: netaddr.IPAddress | netaddr.IPNetwork) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def row_uuid(table: str, identity: str) -> uuid.UUID:
     """The UUID of the naas row of ``table`` that ``identity`` names: the same in every process."""
     return uuid.uuid5(_NAMESPACE, f"{table}/{identity}")
