@@ -85,25 +85,26 @@ def _held(row: Any, column: str) -> Any:
     return held if held is not None else ovs_data.Datum.default(row._table.columns[column].type)
 
 
-def _plain(datum: Any) -> Any:
-    """A datum as plain Python: a map as a dict, anything else as the set of its values."""
-    if datum.type.value is not None:
-        return {key.value: item.value for key, item in datum.values.items()}
-    return {key.value for key in datum.values}
-
-
-def _plain_wanted(value: Any) -> Any:
-    """What naas wants in a column, in :func:`_plain`'s form (a sync compares every column of every row)."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, list):
-        return {_row_to_uuid(item) for item in value}
-    return {value}
-
-
 def _differs(row: Any, column: str, value: Any) -> bool:
-    held = _held(row, column)
-    return held is None or _plain(held) != _plain_wanted(value)
+    """Whether the row's column holds something else than ``value`` (a dict, a list taken as a set, a scalar).
+
+    Reads the replica's datum as plain values, with no conversion of whole rows: a sync of
+    1,000 topologies asks this about 70,000 times.
+    """
+    changes = row._changes
+    if changes and column in changes:
+        held = changes[column]
+    elif row._data is None:
+        return True
+    else:
+        held = row._data.get(column)
+        if held is None:
+            held = ovs_data.Datum.default(row._table.columns[column].type)
+    if isinstance(value, dict):
+        return held.type.value is None or {k.value: v.value for k, v in held.values.items()} != value
+    if isinstance(value, list):
+        return {key.value for key in held.values} != {_row_to_uuid(item) for item in value}
+    return len(held.values) != 1 or next(iter(held.values)).value != value
 
 
 def row_label(row: Any) -> str:
