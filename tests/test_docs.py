@@ -52,7 +52,7 @@ NOT_RUN: dict[tuple[str, str], str] = {
     ),
     ("driver-guide.rst", "examples/naas-example-driver/\n"): "a directory tree, not a command",
     ("ovn.rst", "$ pip install 'naas-networking[ovn]'"): "installs naas's ovn extra",
-    ("ovn.rst", "$ export D=$(mktemp -d)"): "starts OVN's daemons; tests/ovn/test_docs.py runs it where OVN is installed",
+    ("ovn.rst", "$ export D=$(mktemp -d)"): "starts OVN's daemons; tests/ovn/test_docs.py runs it with OVN",
     ("ovn.rst", "$ kill $(cat $D/northd.pid"): "stops what the block before started; tests/ovn/test_docs.py runs it",
     ("driver-guide.rst", "core = CorePluginClass.from_config("): "what the loader calls, with placeholder names",
     ("driver-guide.rst", "def create_network(self, context, network):"): "the outline of a method, with '...' gaps",
