@@ -163,10 +163,11 @@ def to_tags(value: Any) -> tuple[str, ...]:
             raise ValueError(f"{_shown(tag)} is not a string; tags are strings")
         if not tag:
             raise ValueError("holds an empty tag; a tag has 1 to 255 characters")
-        try:
-            _checked_text(tag, TAG_MAX_LENGTH)
-        except ValueError as error:
-            raise ValueError(f"tag {_shown(tag[:_SHOWN_LENGTH])} {error}") from None
+        if len(tag) > TAG_MAX_LENGTH:
+            raise ValueError(f"a tag is {len(tag)} characters long, the limit is {TAG_MAX_LENGTH}")
+        reason = unsafe_text_reason(tag)
+        if reason is not None:
+            raise ValueError(f"tag {_shown(tag)} {reason}")
         for forbidden in _TAG_FORBIDDEN:
             if forbidden in tag:
                 raise ValueError(f"tag {_shown(tag)} holds {forbidden!r}, which no tag may hold")
