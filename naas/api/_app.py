@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+import netaddr
 import routes
 import webob
 from oslo_policy import policy
@@ -30,7 +31,7 @@ from naas.api._faults import ApiError, error_response, response_for_exception
 from naas.api.policies import ADMIN_ONLY_ATTRIBUTES, CONTEXT_IS_ADMIN
 from naas.auto_allocate import DRY_RUN, AutoAllocatedTopologyMixin
 from naas.context import RequestContext
-from naas.exceptions import NotFound
+from naas.exceptions import BadRequest, NotFound
 from naas.plugins import CorePlugin, L3Plugin
 from naas.requests import is_network_device_owner
 from naas.resources import Resource
@@ -126,6 +127,33 @@ def _check_id(resource: str, value: str) -> str:
         pass
     shown = value if len(value) <= 64 and value.isprintable() else "given"
     raise NotFound(resource, shown)
+
+
+def _split_fixed_ips_filter(filters: dict[str, list[str]]) -> tuple[dict[str, list[str]], set[str]]:
+    """Neutron's ``fixed_ips=subnet_id=S`` / ``fixed_ips=ip_address=A`` (openstacksdk and the CLI send them).
+
+    Subnet ids stay a plugin filter; addresses are returned to be matched here, a port matching when it holds
+    any of them (and, with subnet ids too, sits on any of those subnets).
+    """
+    subnet_ids: list[str] = []
+    addresses: set[str] = set()
+    for value in filters["fixed_ips"]:
+        key, separator, wanted = value.partition("=")
+        if not separator:
+            subnet_ids.append(value)
+        elif key == "subnet_id":
+            subnet_ids.append(wanted)
+        elif key == "ip_address":
+            try:
+                addresses.add(str(netaddr.IPAddress(wanted)))
+            except (netaddr.AddrFormatError, ValueError):
+                raise BadRequest("port", "fixed_ips", f"{wanted[:64]!r} is not an IP address") from None
+        else:
+            raise BadRequest("port", "fixed_ips", f"filters on subnet_id=... or ip_address=..., not {key[:64]!r}")
+    rest = {key: values for key, values in filters.items() if key != "fixed_ips"}
+    if subnet_ids:
+        rest["fixed_ips"] = subnet_ids
+    return rest, addresses
 
 
 class ApiApplication:
@@ -302,12 +330,12 @@ class ApiApplication:
         kind = self.collections[collection]
         query = _query.parse_list_query(request.GET, kind.sortable())
         filters = dict(query.filters)
+        addresses: set[str] = set()
         if kind.resource == "port" and "fixed_ips" in filters:
-            # openstacksdk and the CLI send fixed_ips=ip_address=X / subnet_id=X: a port matches on either.
-            filters["fixed_ips"] = [
-                value.partition("=")[2] if "=" in value else value for value in filters["fixed_ips"]
-            ]
+            filters, addresses = _split_fixed_ips_filter(filters)
         found = [r for r in kind.list(context, filters) if self._visible(caller, context, kind, r)]
+        if addresses:
+            found = [r for r in found if addresses & {str(ip.ip_address) for ip in getattr(r, "fixed_ips", ())}]
         bodies = _query.sort_resources([r.to_dict() for r in found], query.sort, query.limit is not None)
         page, more, less = _query.paginate(bodies, query, collection)
         result: dict[str, Any] = {collection: [self._shown(body, query.fields) for body in page]}
