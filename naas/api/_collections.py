@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from naas.context import RequestContext
-from naas.exceptions import BadRequest
 from naas.plugins import CorePlugin, L3Plugin
 from naas.resources import FloatingIP, Network, Port, Resource, Router, Subnet, SubnetPool
 
@@ -47,23 +46,6 @@ class Collection:
         return names
 
 
-def _revision(if_revision: int | None) -> dict[str, int]:
-    return {} if if_revision is None else {"if_revision": if_revision}
-
-
-def _update_floatingip(l3: L3Plugin, context: RequestContext, floatingip_id: str, body: Body, **revision: int) -> Any:
-    unknown = sorted(set(body) - {"port_id", "fixed_ip_address"})
-    if unknown:
-        raise BadRequest("floatingip", unknown[0], "unrecognized attribute")
-    if "port_id" not in body:
-        if "fixed_ip_address" in body:
-            raise BadRequest("floatingip", "fixed_ip_address", "needs a port_id")
-        return l3.get_floatingip(context, floatingip_id)
-    if body["port_id"] is None:
-        return l3.disassociate_floatingip(context, floatingip_id)
-    return l3.associate_floatingip(context, floatingip_id, body["port_id"], body.get("fixed_ip_address"))
-
-
 def _collection(plugin: Any, resource: str, collection: str, resource_type: type[Resource]) -> Collection:
     # The plugin's methods are looked up on each call, so a plugin (or a test) may replace them.
     return Collection(
@@ -74,10 +56,10 @@ def _collection(plugin: Any, resource: str, collection: str, resource_type: type
         get=lambda context, resource_id: getattr(plugin, f"get_{resource}")(context, resource_id),
         list=lambda context, filters: getattr(plugin, f"get_{collection}")(context, filters),
         update=lambda context, resource_id, body, revision: getattr(plugin, f"update_{resource}")(
-            context, resource_id, body, **_revision(revision)
+            context, resource_id, body, if_revision=revision
         ),
         delete=lambda context, resource_id, revision: getattr(plugin, f"delete_{resource}")(
-            context, resource_id, **_revision(revision)
+            context, resource_id, if_revision=revision
         ),
     )
 
@@ -90,11 +72,6 @@ def make_collections(core: CorePlugin, l3: L3Plugin) -> dict[str, Collection]:
         _collection(core, "subnetpool", "subnetpools", SubnetPool),
         _collection(core, "port", "ports", Port),
         _collection(l3, "router", "routers", Router),
-        dataclasses.replace(
-            _collection(l3, "floatingip", "floatingips", FloatingIP),
-            update=lambda context, resource_id, body, revision: _update_floatingip(
-                l3, context, resource_id, body, **_revision(revision)
-            ),
-        ),
+        _collection(l3, "floatingip", "floatingips", FloatingIP),
     ]
     return {collection.collection: collection for collection in collections}
