@@ -23,7 +23,7 @@ errors as ``{"NeutronError": {"type", "message", "detail"}}``):
 
 Authentication is ``[DEFAULT] auth_strategy`` (``keystone``: keystonemiddleware's
 ``auth_token`` from ``[keystone_authtoken]``; ``noauth``: identity headers are
-trusted, see :mod:`naas.api._auth`); authorization is oslo.policy with the
+trusted); authorization is oslo.policy with the
 defaults of :mod:`naas.api.policies`, in front of the library's own isolation.
 
 This module builds the application only; the server process (workers, request
@@ -54,8 +54,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class NaasApp:
     """The WSGI application: ``/`` is version discovery, everything else the authenticated API.
 
-    ``api`` is the :class:`~naas.api._app.ApiApplication` behind authentication,
-    for tests and for the server to inspect. :meth:`close` runs ``on_close``
+    ``api`` is the API application behind authentication (without the version
+    document), for tests and for the server to inspect. :meth:`close` runs ``on_close``
     (closing plugins that :func:`build_app` loaded); idempotent.
     """
 

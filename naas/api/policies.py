@@ -13,7 +13,7 @@ These rules stand *in front of* naas's own isolation (:mod:`naas.policy`),
 which every plugin applies whatever the API does: a policy file can forbid more
 than the library does, but it cannot let a project see another's resources. The
 one rule that reaches the library is ``context_is_admin``: who passes it acts as
-an admin (:attr:`naas.context.RequestContext.is_admin`).
+an admin (``is_admin`` of :class:`naas.context.RequestContext`).
 
 Entry points: ``oslo.policy.policies = naas = naas.api.policies:list_rules``
 and ``oslo.policy.enforcer = naas = naas.api.policies:get_enforcer``.
