@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import uuid
+from pathlib import Path
 
 import pytest
+import webob
 
 from naas.exceptions import ServiceUnavailable
-from tests.api.conftest import ADMIN, MEMBER_A, Api, error_of
+from tests.api.conftest import ADMIN, MEMBER_A, Api, build_api, error_of, make_conf
 
 
 def _network_count(api: Api) -> int:
@@ -144,3 +148,29 @@ def test_storage_unavailable_is_503(api: Api, monkeypatch: pytest.MonkeyPatch) -
     response = api.client.post_json("/v2.0/networks", {"network": {}}, status=503)
 
     assert error_of(response)["type"] == "ServiceUnavailable"
+
+
+def test_a_body_over_the_size_limit_is_413_and_stores_nothing(tmp_path: Path) -> None:
+    api = build_api(make_conf(tmp_path, extra="[oslo_middleware]\nmax_request_body_size = 64\n"))
+    big = {"network": {"name": "n" * 100}}
+
+    response = api.client.post_json("/v2.0/networks", big, status=413)
+    fits = api.client.post_json("/v2.0/networks", {"network": {"name": "n"}}, status=201)
+
+    assert error_of(response)["type"] == "HTTPRequestEntityTooLarge"
+    assert [network["id"] for network in api.client.get("/v2.0/networks").json["networks"]] == [
+        fits.json["network"]["id"]
+    ]
+
+
+def test_a_chunked_body_over_the_limit_is_413(tmp_path: Path) -> None:
+    api = build_api(make_conf(tmp_path, extra="[oslo_middleware]\nmax_request_body_size = 64\n"))
+    body = json.dumps({"network": {"name": "n" * 100}}).encode()
+    environ = {"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True, "CONTENT_TYPE": "application/json"}
+
+    response = webob.Request.blank("/v2.0/networks", method="POST", environ=environ)
+    response.environ.pop("CONTENT_LENGTH", None)
+    answered = response.get_response(api.app)
+
+    assert answered.status_int == 413
+    assert api.client.get("/v2.0/networks").json["networks"] == []

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from naas.api import policies
+from naas.exceptions import BadRequest
 from tests.api.conftest import ADMIN, MEMBER_A, MEMBER_B, Api, build_api, error_of, make_conf
 
 
@@ -227,3 +228,14 @@ def test_the_enforcer_entry_point_builds_an_enforcer_with_the_defaults() -> None
     enforcer.load_rules()
 
     assert "create_network:router:external" in enforcer.rules
+
+
+def test_a_malformed_policy_file_fails_the_start_not_a_request(tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"create_network": [unclosed\n')
+
+    with pytest.raises(BadRequest) as raised:
+        build_api(make_conf(tmp_path, extra=f"[oslo_policy]\npolicy_file = {policy_file}\n"))
+
+    assert (raised.value.resource, raised.value.attribute) == ("oslo_policy", "policy_file")
+    assert str(policy_file) in raised.value.reason
