@@ -61,6 +61,7 @@ nitpick_ignore = [
     ("py:class", "oslo_policy.policy.Enforcer"),
     ("py:class", "oslo_policy.policy.RuleDefault"),
     ("py:class", "webob.response.Response"),
+    ("py:class", "datetime.datetime"),
     # Private type aliases in annotations: each parameter's description says what it accepts.
     ("py:class", "CidrInput"),
     ("py:class", "AddressInput"),
