@@ -16,7 +16,7 @@ from oslo_config import cfg
 
 from naas.api import build_app_from_plugins
 from naas.auto_allocate import AutoAllocator
-from naas.context import admin_context
+from naas.context import RequestContext, admin_context
 from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
 from tests.api.conftest import Api, build_api, error_of, make_conf
 
@@ -140,3 +140,24 @@ def test_keystone_token_without_a_project_is_refused(keystone: tuple[Api, AuthTo
     response = api.client.get("/v2.0/networks", headers={"X-Auth-Token": unscoped}, status=401)
 
     assert error_of(response)["type"] == "HTTPUnauthorized"
+
+
+def test_the_request_id_of_oslo_middleware_is_the_library_contexts(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str, bool]] = []
+    real_create = api.core.create_network
+
+    def recording_create(context: RequestContext, body: object) -> object:
+        seen.append((context.request_id, context.project_id, context.is_admin))
+        return real_create(context, body)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.core, "create_network", recording_create)
+
+    api.client.post_json(
+        "/v2.0/networks",
+        {"network": {}},
+        headers={"X-Project-Id": "p1"},
+        extra_environ={"openstack.request_id": "req-0f6a"},
+        status=201,
+    )
+
+    assert seen == [("req-0f6a", "p1", False)]

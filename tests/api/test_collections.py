@@ -226,3 +226,14 @@ def test_floating_ip_create_associate_disassociate_delete(api: Api) -> None:
     assert disassociated["floatingip"]["port_id"] is None
     assert "router_id" in error_of(unknown)["message"]
     assert api.client.get("/v2.0/floatingips", headers=ADMIN).json["floatingips"] == []
+
+
+def test_subnetpools_filter_on_is_default_as_openstacksdk_sends_it(api: Api) -> None:
+    api.default_pools()
+    api.create("subnetpools", "subnetpool", name="other", prefixes=["192.168.0.0/16"])
+
+    defaults = api.client.get("/v2.0/subnetpools?is_default=True&ip_version=4").json["subnetpools"]
+    not_default = api.client.get("/v2.0/subnetpools?is_default=False").json["subnetpools"]
+
+    assert [pool["name"] for pool in defaults] == ["default-26"]
+    assert [pool["name"] for pool in not_default] == ["other"]
