@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_RESPONSE_TIMEOUT",
     "DEFAULT_SQLITE_FILE",
     "UnknownOption",
+    "api_opts",
     "bootstrap_opts",
     "core_opts",
     "database_opts",
@@ -81,6 +82,23 @@ core_opts = [
         "observers",
         default=[],
         help="Observers (aliases in naas.observers or module:Class paths) told of every change.",
+    ),
+]
+
+#: The ``[DEFAULT]`` options of the HTTP API (:mod:`naas.api`) that are not the server's own.
+api_opts = [
+    cfg.StrOpt(
+        "auth_strategy",
+        default="keystone",
+        choices=[
+            ("keystone", "keystonemiddleware's auth_token checks every request's token ([keystone_authtoken])"),
+            (
+                "noauth",
+                "no check: the X-Project-Id, X-User-Id and X-Roles headers are trusted, and a request "
+                "without them acts as the admin; for tests and trusted networks only",
+            ),
+        ],
+        help="How the HTTP API authenticates its callers.",
     ),
 ]
 
@@ -247,6 +265,7 @@ server_opts = [
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register naas's options and oslo.db's ``[database]`` group on ``conf`` (idempotent)."""
     conf.register_opts(core_opts)
+    conf.register_opts(api_opts)
     db_options.set_defaults(conf)
     conf.register_opts(database_opts, group=DATABASE_GROUP)
     conf.register_opts(bootstrap_opts, group=BOOTSTRAP_GROUP)
@@ -256,7 +275,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     """naas's own options by group, for ``oslo-config-generator --namespace naas`` and the documentation."""
     return [
-        ("DEFAULT", list(core_opts)),
+        ("DEFAULT", [*core_opts, *api_opts]),
         (DATABASE_GROUP, list(database_opts)),
         (BOOTSTRAP_GROUP, list(bootstrap_opts)),
         (API_GROUP, list(server_opts)),

@@ -1,0 +1,179 @@
+"""The HTTP API's access rules: oslo.policy defaults written in code, which a policy file overrides.
+
+The defaults follow Neutron's classic ones: anyone may create, the owner or an
+admin reads, changes and deletes, and the attributes Neutron reserves for
+admins (``shared``, ``router:external``, ``is_default``, a gateway's
+``enable_snat`` and ``external_fixed_ips``, a floating IP's address, a
+``network:`` device owner) are ``rule:admin_only``. An operator changes any of
+them in the file named by ``[oslo_policy] policy_file`` (``policy.yaml``);
+``oslopolicy-sample-generator --namespace naas`` writes every default with its
+description.
+
+These rules stand *in front of* naas's own isolation (:mod:`naas.policy`),
+which every plugin applies whatever the API does: a policy file can forbid more
+than the library does, but it cannot let a project see another's resources. The
+one rule that reaches the library is ``context_is_admin``: who passes it acts as
+an admin (:attr:`naas.context.RequestContext.is_admin`).
+
+Entry points: ``oslo.policy.policies = naas = naas.api.policies:list_rules``
+and ``oslo.policy.enforcer = naas = naas.api.policies:get_enforcer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Final
+
+from oslo_config import cfg
+from oslo_policy import policy
+
+__all__ = [
+    "ADMIN_ONLY_ATTRIBUTES",
+    "COLLECTIONS",
+    "CONTEXT_IS_ADMIN",
+    "get_enforcer",
+    "list_rules",
+    "make_enforcer",
+]
+
+CONTEXT_IS_ADMIN: Final = "context_is_admin"
+"""The rule saying who is an admin; passing it makes the library context an admin's."""
+
+COLLECTIONS: Final = {
+    "network": "networks",
+    "subnet": "subnets",
+    "subnetpool": "subnetpools",
+    "port": "ports",
+    "router": "routers",
+    "floatingip": "floatingips",
+}
+"""Resource name -> its collection's path segment, for every resource the API serves."""
+
+ADMIN_ONLY_ATTRIBUTES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "network": {
+        "create": ("shared", "router:external", "is_default"),
+        "update": ("shared", "router:external", "is_default"),
+    },
+    "subnetpool": {"create": ("shared", "is_default"), "update": ("is_default",)},
+    "port": {"create": ("device_owner",), "update": ("device_owner",)},
+    "router": {
+        "create": ("external_gateway_info:enable_snat", "external_gateway_info:external_fixed_ips"),
+        "update": ("external_gateway_info:enable_snat", "external_gateway_info:external_fixed_ips"),
+    },
+    "floatingip": {"create": ("floating_ip_address",), "update": ()},
+}
+"""Resource -> action -> the attributes whose ``<action>_<resource>:<attribute>`` rule is ``rule:admin_only``.
+
+A nested attribute is ``outer:inner``. ``device_owner`` is checked only for a
+``network:`` owner, as the library's own rule says (:func:`naas.requests.is_network_device_owner`).
+"""
+
+_BASE_RULES = [
+    policy.RuleDefault(CONTEXT_IS_ADMIN, "role:admin", description="Who is an administrator."),
+    policy.RuleDefault(
+        "admin_or_owner",
+        f"rule:{CONTEXT_IS_ADMIN} or project_id:%(project_id)s",
+        description="An administrator, or a member of the project that owns the resource.",
+    ),
+    policy.RuleDefault("admin_only", f"rule:{CONTEXT_IS_ADMIN}", description="Administrators only."),
+    policy.RuleDefault("regular_user", "", description="Anyone the authentication let in."),
+    policy.RuleDefault(
+        "shared", "field:networks:shared=True", description="The network the rule is checked on is shared."
+    ),
+    policy.RuleDefault(
+        "external",
+        "field:networks:router:external=True",
+        description="The network the rule is checked on is external.",
+    ),
+]
+
+# The readers of each resource beyond its owner and admins, as the library's isolation lets them see.
+_EXTRA_READERS = {
+    "network": " or rule:shared or rule:external",
+    "subnetpool": " or field:subnetpools:shared=True",
+}
+
+
+def _resource_rules(resource: str, collection: str) -> Iterator[policy.DocumentedRuleDefault]:
+    path = f"/v2.0/{collection}"
+    item = f"{path}/{{id}}"
+    yield policy.DocumentedRuleDefault(
+        f"create_{resource}", "rule:regular_user", f"Create a {resource}.", [{"method": "POST", "path": path}]
+    )
+    yield policy.DocumentedRuleDefault(
+        f"get_{resource}",
+        "rule:admin_or_owner" + _EXTRA_READERS.get(resource, ""),
+        f"Show a {resource}, or list it among others (a {resource} that fails this is left out, or not found).",
+        [{"method": "GET", "path": path}, {"method": "GET", "path": item}],
+    )
+    yield policy.DocumentedRuleDefault(
+        f"update_{resource}", "rule:admin_or_owner", f"Change a {resource}.", [{"method": "PUT", "path": item}]
+    )
+    yield policy.DocumentedRuleDefault(
+        f"delete_{resource}", "rule:admin_or_owner", f"Delete a {resource}.", [{"method": "DELETE", "path": item}]
+    )
+    for action, attributes in ADMIN_ONLY_ATTRIBUTES.get(resource, {}).items():
+        method = "POST" if action == "create" else "PUT"
+        for attribute in attributes:
+            yield policy.DocumentedRuleDefault(
+                f"{action}_{resource}:{attribute}",
+                "rule:admin_only",
+                f"Give the {attribute.replace(':', '.')} attribute when {action.removesuffix('e')}ing a {resource}.",
+                [{"method": method, "path": path if action == "create" else item}],
+            )
+
+
+def _router_interface_rules() -> Iterator[policy.DocumentedRuleDefault]:
+    for action in ("add", "remove"):
+        yield policy.DocumentedRuleDefault(
+            f"{action}_router_interface",
+            "rule:admin_or_owner",
+            f"{action.capitalize()} an interface of a router (checked on the router).",
+            [{"method": "PUT", "path": f"/v2.0/routers/{{id}}/{action}_router_interface"}],
+        )
+
+
+def _auto_allocate_rules() -> Iterator[policy.DocumentedRuleDefault]:
+    path = "/v2.0/auto-allocated-topology/{project_id}"
+    yield policy.DocumentedRuleDefault(
+        "get_auto_allocated_topology",
+        "rule:admin_or_owner",
+        "Get (building it on first request) or check (fields=dry-run) a project's auto-allocated topology.",
+        [{"method": "GET", "path": path}],
+    )
+    yield policy.DocumentedRuleDefault(
+        "delete_auto_allocated_topology",
+        "rule:admin_or_owner",
+        "Delete a project's auto-allocated topology.",
+        [{"method": "DELETE", "path": path}],
+    )
+
+
+def list_rules() -> list[policy.RuleDefault]:
+    """Every default rule, for the enforcer and ``oslopolicy-sample-generator --namespace naas``."""
+    rules: list[policy.RuleDefault] = list(_BASE_RULES)
+    for resource, collection in COLLECTIONS.items():
+        rules.extend(_resource_rules(resource, collection))
+    rules.extend(_router_interface_rules())
+    rules.extend(_auto_allocate_rules())
+    return rules
+
+
+def make_enforcer(conf: cfg.ConfigOpts) -> policy.Enforcer:
+    """An enforcer over ``conf`` (``[oslo_policy]`` options) with naas's defaults registered.
+
+    The policy file, if any, is read on the first check and again whenever it changes.
+    """
+    enforcer = policy.Enforcer(conf)
+    enforcer.register_defaults(list_rules())
+    return enforcer
+
+
+def get_enforcer() -> policy.Enforcer:
+    """The enforcer oslo.policy's commands use (``oslopolicy-policy-generator --namespace naas``).
+
+    It reads naas's usual configuration files, as the server would.
+    """
+    conf = cfg.ConfigOpts()
+    conf([], project="naas")
+    return make_enforcer(conf)
