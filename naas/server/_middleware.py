@@ -70,7 +70,7 @@ def wrap(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
     limited = sizelimit.RequestBodySizeLimiter(app, conf)
     with_ids = request_id.RequestId(NeutronErrors(limited, {413: too_large}))
     proxied = http_proxy_to_wsgi.HTTPProxyToWSGI(with_ids, conf)
-    return cors.CORS(proxied, conf)  # type: ignore[no-any-return]
+    return cors.CORS(proxied, conf)
 
 
 class NeutronErrors:
