@@ -2,14 +2,17 @@
 
 From the outside in::
 
-    CORS -> HTTPProxyToWSGI -> RequestId -> NeutronErrors -> RequestBodySizeLimiter -> the API
+    CORS -> HTTPProxyToWSGI -> RequestId -> NeutronErrors -> RequestBodySizeLimiter -> WholeBody -> the API
 
 Each is oslo.middleware's, configured from the server's ``conf`` (``[cors]``,
 ``[oslo_middleware]``), except :class:`NeutronErrors`: the middleware answer
 their refusals (a body over ``max_request_body_size``: 413) as webob's
 text or HTML pages, and clients read errors only from Neutron's JSON
 (``{"NeutronError": {"type", "message", "detail"}}``), so it rewrites every
-error response that is not already one.
+error response that is not already one, and :class:`WholeBody`: a body sent
+without a Content-Length (chunked) is read to its end, through the size
+limiter's reader, before the API sees the request, so that one over the limit
+is a 413 too, and the API always sees a body of known length.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from oslo_config import cfg
 from oslo_middleware import cors, http_proxy_to_wsgi, request_id, sizelimit
 from oslo_middleware import opts as middleware_opts
 
-__all__ = ["NeutronErrors", "register_middleware_opts", "wrap"]
+__all__ = ["NeutronErrors", "WholeBody", "register_middleware_opts", "wrap"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -67,10 +70,34 @@ def wrap(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
     register_middleware_opts(conf)
     limit = conf.oslo_middleware.max_request_body_size
     too_large = f"Request body is larger than [oslo_middleware] max_request_body_size ({limit} bytes)."
-    limited = sizelimit.RequestBodySizeLimiter(app, conf)
+    limited = sizelimit.RequestBodySizeLimiter(WholeBody(app), conf)
     with_ids = request_id.RequestId(NeutronErrors(limited, {413: too_large}))
     proxied = http_proxy_to_wsgi.HTTPProxyToWSGI(with_ids, conf)
     return cors.CORS(proxied, conf)
+
+
+class WholeBody:
+    """Read a body of unknown length (chunked) before the application: the reader's 413 comes from here.
+
+    Inside :class:`~oslo_middleware.sizelimit.RequestBodySizeLimiter`, the
+    read stops with its 413 as soon as the body passes the limit; a body
+    within it is handed on with its Content-Length.
+    """
+
+    METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+    def __init__(self, application: WSGIApp) -> None:
+        self.application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = webob.Request(environ)
+        if request.method in self.METHODS and request.content_length is None and request.is_body_readable:
+            try:
+                body = request.body_file.read()
+            except webob.exc.HTTPException as error:
+                return error(environ, start_response)  # type: ignore[no-any-return]
+            request.body = body
+        return self.application(environ, start_response)
 
 
 class NeutronErrors:
