@@ -10,7 +10,7 @@ and observers once (the sql plugins create or upgrade their schema then),
 refuses ``[api] workers`` above one on a storage that is not shared between
 processes, runs a backend sync, and closes them all. Each of the ``workers``
 processes then builds its own application with :func:`build_wsgi_app`: the API
-of :func:`naas.api.build_app` inside oslo.middleware's CORS, proxy-header
+of ``naas.api.build_app`` inside oslo.middleware's CORS, proxy-header
 (``[oslo_middleware] enable_proxy_headers_parsing``), request id
 (``X-Openstack-Request-Id``) and body size limit (``[oslo_middleware]
 max_request_body_size``: a larger body is a 413 NeutronError).
@@ -64,7 +64,7 @@ class ServerApp:
 
 
 def build_wsgi_app(conf: cfg.ConfigOpts) -> ServerApp:
-    """The WSGI application naas-server serves: :func:`naas.api.build_app` inside the middleware.
+    """The WSGI application naas-server serves: ``naas.api.build_app`` inside the middleware.
 
     Loads the configured plugins (in the calling process: call it after any fork).
     """

@@ -79,14 +79,14 @@ def wrap(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
 class WholeBody:
     """Read a body of unknown length (chunked) before the application: the reader's 413 comes from here.
 
-    Inside :class:`~oslo_middleware.sizelimit.RequestBodySizeLimiter`, the
+    Inside ``oslo_middleware.sizelimit.RequestBodySizeLimiter``, the
     read stops with its 413 as soon as the body passes the limit; a body
     within it is handed on with its Content-Length.
     """
 
     METHODS = frozenset({"POST", "PUT", "PATCH"})
 
-    def __init__(self, application: WSGIApp) -> None:
+    def __init__(self, application: Callable[..., Iterable[bytes]]) -> None:
         self.application = application
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -110,7 +110,7 @@ class NeutronErrors:
     status instead (the size limiter's own message lacks its limit).
     """
 
-    def __init__(self, application: WSGIApp, messages: dict[int, str] | None = None) -> None:
+    def __init__(self, application: Callable[..., Iterable[bytes]], messages: dict[int, str] | None = None) -> None:
         self.application = application
         self.messages = dict(messages or {})
 
