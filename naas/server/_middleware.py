@@ -163,7 +163,8 @@ def _message_of(response: webob.Response, reason: str) -> str:
             loaded = None
         if isinstance(loaded, dict) and isinstance(loaded.get("message"), str):
             text = loaded["message"]
-    elif response.content_type == "text/html":
+    if response.content_type != "text/plain":
+        # webob's HTML page, and the HTML line breaks it puts in its JSON message too.
         text = html.unescape(_TAGS.sub(" ", text))
     text = _SPACE.sub(" ", text).strip()
     # webob's HTML page says the status twice (title and heading); a text page once.
