@@ -58,10 +58,16 @@ nitpick_ignore = [
     ("py:class", "stevedore.driver.DriverManager"),
     ("py:class", "threading.Barrier"),
     ("py:class", "contextlib.AbstractContextManager"),
+    ("py:class", "oslo_policy.policy.Enforcer"),
+    ("py:class", "oslo_policy.policy.RuleDefault"),
+    ("py:class", "webob.response.Response"),
+    ("py:class", "datetime.datetime"),
     # Private type aliases in annotations: each parameter's description says what it accepts.
     ("py:class", "CidrInput"),
     ("py:class", "AddressInput"),
     ("py:class", "ResourceState"),
+    ("py:class", "ApiApplication"),
+    ("py:class", "WsgiApp"),
     ("py:class", "Interceptor"),
 ]
 # Type variables and parameter specifications in generic signatures are not objects a page can

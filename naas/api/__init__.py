@@ -23,7 +23,7 @@ errors as ``{"NeutronError": {"type", "message", "detail"}}``):
 
 Authentication is ``[DEFAULT] auth_strategy`` (``keystone``: keystonemiddleware's
 ``auth_token`` from ``[keystone_authtoken]``; ``noauth``: identity headers are
-trusted, see :mod:`naas.api._auth`); authorization is oslo.policy with the
+trusted); authorization is oslo.policy with the
 defaults of :mod:`naas.api.policies`, in front of the library's own isolation.
 
 This module builds the application only; the server process (workers, request
@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from oslo_config import cfg
+from oslo_middleware import opts as oslo_middleware_opts
 
 from naas.api._app import ApiApplication, VersionsApplication
 from naas.api._auth import AUTH_STRATEGIES
@@ -48,14 +49,17 @@ from naas.plugins import CorePlugin, L3Plugin
 
 __all__ = ["NaasApp", "build_app", "build_app_from_plugins", "error_response"]
 
+# [oslo_middleware] max_request_body_size: the one limit naas-server's sizelimit middleware enforces too.
+((_, _SIZE_LIMIT_OPTS),) = oslo_middleware_opts.list_opts_sizelimit()
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class NaasApp:
     """The WSGI application: ``/`` is version discovery, everything else the authenticated API.
 
-    ``api`` is the :class:`~naas.api._app.ApiApplication` behind authentication,
-    for tests and for the server to inspect. :meth:`close` runs ``on_close``
+    ``api`` is the API application behind authentication (without the version
+    document), for tests and for the server to inspect. :meth:`close` runs ``on_close``
     (closing plugins that :func:`build_app` loaded); idempotent.
     """
 
@@ -89,16 +93,29 @@ def build_app_from_plugins(
 
     ``conf`` must have parsed its files; naas's options are registered on it if
     they are not yet (``[keystone_authtoken]`` and ``[oslo_policy]`` are
-    registered by keystonemiddleware and oslo.policy). The plugins stay the
-    caller's to close, unless ``on_close`` does it.
+    registered by keystonemiddleware and oslo.policy; ``[oslo_middleware]
+    max_request_body_size`` bounds request bodies, 413 beyond it). The policy
+    file, if any, is read now. The plugins stay the caller's to close, unless
+    ``on_close`` does it.
 
-    Raises BadRequest naming ``auth_strategy`` for an unknown strategy.
+    Raises BadRequest naming ``auth_strategy`` for an unknown strategy, or
+    ``policy_file`` (and the file) for a policy file that cannot be parsed.
     """
     register_opts(conf)
     strategy = conf.auth_strategy
     if strategy not in AUTH_STRATEGIES:
         raise BadRequest("DEFAULT", "auth_strategy", f"must be one of {', '.join(AUTH_STRATEGIES)}, not {strategy!r}")
-    api = ApiApplication(core, l3, allocator, make_enforcer(conf), strategy)
+    conf.register_opts(_SIZE_LIMIT_OPTS, group="oslo_middleware")
+    enforcer = make_enforcer(conf)
+    # Read the policy file now: a malformed one fails the start, not every request.
+    try:
+        enforcer.load_rules()
+    except Exception as error:
+        path = enforcer.policy_path or conf.oslo_policy.policy_file
+        raise BadRequest("oslo_policy", "policy_file", f"{path} cannot be used: {error}") from error
+    api = ApiApplication(
+        core, l3, allocator, enforcer, strategy, max_body_size=conf.oslo_middleware.max_request_body_size
+    )
     protected: WsgiApp = api
     if strategy == "keystone":
         from keystonemiddleware import auth_token

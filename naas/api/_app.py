@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+import netaddr
 import routes
 import webob
 from oslo_policy import policy
@@ -30,7 +31,7 @@ from naas.api._faults import ApiError, error_response, response_for_exception
 from naas.api.policies import ADMIN_ONLY_ATTRIBUTES, CONTEXT_IS_ADMIN
 from naas.auto_allocate import DRY_RUN, AutoAllocatedTopologyMixin
 from naas.context import RequestContext
-from naas.exceptions import NotFound
+from naas.exceptions import BadRequest, NotFound
 from naas.plugins import CorePlugin, L3Plugin
 from naas.requests import is_network_device_owner
 from naas.resources import Resource
@@ -42,6 +43,8 @@ LOG = logging.getLogger(__name__)
 JSON: Final = "application/json"
 _IF_MATCH = re.compile(r"^\s*revision_number\s*=\s*(\d{1,18})\s*$")
 _UUID_LENGTH: Final = 36
+DEFAULT_MAX_BODY_SIZE: Final = 114_688
+"""oslo.middleware's default ``[oslo_middleware] max_request_body_size``: 112 KiB."""
 
 Handler = Callable[..., Response]
 
@@ -128,6 +131,33 @@ def _check_id(resource: str, value: str) -> str:
     raise NotFound(resource, shown)
 
 
+def _split_fixed_ips_filter(filters: dict[str, list[str]]) -> tuple[dict[str, list[str]], set[str]]:
+    """Neutron's ``fixed_ips=subnet_id=S`` / ``fixed_ips=ip_address=A`` (openstacksdk and the CLI send them).
+
+    Subnet ids stay a plugin filter; addresses are returned to be matched here, a port matching when it holds
+    any of them (and, with subnet ids too, sits on any of those subnets).
+    """
+    subnet_ids: list[str] = []
+    addresses: set[str] = set()
+    for value in filters["fixed_ips"]:
+        key, separator, wanted = value.partition("=")
+        if not separator:
+            subnet_ids.append(value)
+        elif key == "subnet_id":
+            subnet_ids.append(wanted)
+        elif key == "ip_address":
+            try:
+                addresses.add(str(netaddr.IPAddress(wanted)))
+            except (netaddr.AddrFormatError, ValueError):
+                raise BadRequest("port", "fixed_ips", f"{wanted[:64]!r} is not an IP address") from None
+        else:
+            raise BadRequest("port", "fixed_ips", f"filters on subnet_id=... or ip_address=..., not {key[:64]!r}")
+    rest = {key: values for key, values in filters.items() if key != "fixed_ips"}
+    if subnet_ids:
+        rest["fixed_ips"] = subnet_ids
+    return rest, addresses
+
+
 class ApiApplication:
     """The ``/v2.0`` API over a core plugin, an L3 plugin and get-me-a-network; see :func:`naas.api.build_app`."""
 
@@ -138,8 +168,10 @@ class ApiApplication:
         allocator: AutoAllocatedTopologyMixin,
         enforcer: policy.Enforcer,
         auth_strategy: str,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         self.core = core
+        self.max_body_size = max_body_size
         self.l3 = l3
         self.allocator = allocator
         self.enforcer = enforcer
@@ -198,9 +230,24 @@ class ApiApplication:
                 )
                 response.allow = sorted(methods)
                 return response
+        if request.method in ("POST", "PUT"):
+            self._read_body(request)
         caller = caller_from_environ(request.environ, self.auth_strategy)
         context = caller.context(is_admin=self._passes(CONTEXT_IS_ADMIN, caller.credentials, caller.credentials))
         return handler(request, caller, context, **match)
+
+    def _read_body(self, request: webob.Request) -> None:
+        """Read the body once, refusing one larger than ``max_body_size`` (413) before reading it."""
+        too_large = ApiError(
+            413, "HTTPRequestEntityTooLarge", f"Request body is larger than {self.max_body_size} bytes."
+        )
+        length = request.content_length
+        if length is not None and length > self.max_body_size:
+            raise too_large
+        data = request.body_file.read(self.max_body_size + 1) if request.is_body_readable else b""
+        if len(data) > self.max_body_size:
+            raise too_large
+        request.body = data
 
     # Policy
 
@@ -211,19 +258,38 @@ class ApiApplication:
         if not self._passes(rule, target, caller.credentials):
             raise ApiError(403, "PolicyNotAuthorized", f"Rule {rule!r} does not allow this request.")
 
-    def _target(self, context: RequestContext, collection: Collection, resource: Resource) -> dict[str, Any]:
+    def _target(
+        self,
+        context: RequestContext,
+        collection: Collection,
+        resource: Resource,
+        networks: dict[str, tuple[bool, bool]] | None = None,
+    ) -> dict[str, Any]:
+        """What the rules are checked on: the resource's wire form; a subnet's also says whether its network is
+        shared or external (``networks`` remembers those flags across one list)."""
         target = resource.to_dict()
         if collection.resource == "subnet":
-            # A subnet is seen through its network: the rules may ask whether that network is shared or external.
-            network = self.core.get_network(context.elevated(), str(target["network_id"]))
-            target["network:shared"] = network.shared
-            target["network:router:external"] = network.router_external
+            network_id = str(target["network_id"])
+            known = networks if networks is not None else {}
+            if network_id not in known:
+                try:
+                    network = self.core.get_network(context.elevated(), network_id)
+                    known[network_id] = (network.shared, network.router_external)
+                except NotFound:  # deleted since the subnet was read: it grants nothing
+                    known[network_id] = (False, False)
+            target["network:shared"], target["network:router:external"] = known[network_id]
         return target
 
-    def _visible(self, caller: Caller, context: RequestContext, collection: Collection, resource: Resource) -> bool:
-        return self._passes(
-            f"get_{collection.resource}", self._target(context, collection, resource), caller.credentials
-        )
+    def _visible(
+        self,
+        caller: Caller,
+        context: RequestContext,
+        collection: Collection,
+        resource: Resource,
+        networks: dict[str, tuple[bool, bool]] | None = None,
+    ) -> bool:
+        target = self._target(context, collection, resource, networks)
+        return self._passes(f"get_{collection.resource}", target, caller.credentials)
 
     def _authorize_attributes(
         self, action: str, collection: Collection, body: Mapping[str, Any], caller: Caller
@@ -302,12 +368,13 @@ class ApiApplication:
         kind = self.collections[collection]
         query = _query.parse_list_query(request.GET, kind.sortable())
         filters = dict(query.filters)
+        addresses: set[str] = set()
         if kind.resource == "port" and "fixed_ips" in filters:
-            # openstacksdk and the CLI send fixed_ips=ip_address=X / subnet_id=X: a port matches on either.
-            filters["fixed_ips"] = [
-                value.partition("=")[2] if "=" in value else value for value in filters["fixed_ips"]
-            ]
-        found = [r for r in kind.list(context, filters) if self._visible(caller, context, kind, r)]
+            filters, addresses = _split_fixed_ips_filter(filters)
+        networks: dict[str, tuple[bool, bool]] = {}
+        found = [r for r in kind.list(context, filters) if self._visible(caller, context, kind, r, networks)]
+        if addresses:
+            found = [r for r in found if addresses & {str(ip.ip_address) for ip in getattr(r, "fixed_ips", ())}]
         bodies = _query.sort_resources([r.to_dict() for r in found], query.sort, query.limit is not None)
         page, more, less = _query.paginate(bodies, query, collection)
         result: dict[str, Any] = {collection: [self._shown(body, query.fields) for body in page]}

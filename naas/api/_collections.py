@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from naas.context import RequestContext
-from naas.exceptions import BadRequest
 from naas.plugins import CorePlugin, L3Plugin
 from naas.resources import FloatingIP, Network, Port, Resource, Router, Subnet, SubnetPool
 
@@ -47,85 +46,32 @@ class Collection:
         return names
 
 
-def _revision(if_revision: int | None) -> dict[str, int]:
-    return {} if if_revision is None else {"if_revision": if_revision}
-
-
-def _update_floatingip(l3: L3Plugin, context: RequestContext, floatingip_id: str, body: Body, **revision: int) -> Any:
-    unknown = sorted(set(body) - {"port_id", "fixed_ip_address"})
-    if unknown:
-        raise BadRequest("floatingip", unknown[0], "unrecognized attribute")
-    if "port_id" not in body:
-        if "fixed_ip_address" in body:
-            raise BadRequest("floatingip", "fixed_ip_address", "needs a port_id")
-        return l3.get_floatingip(context, floatingip_id)
-    if body["port_id"] is None:
-        return l3.disassociate_floatingip(context, floatingip_id)
-    return l3.associate_floatingip(context, floatingip_id, body["port_id"], body.get("fixed_ip_address"))
+def _collection(plugin: Any, resource: str, collection: str, resource_type: type[Resource]) -> Collection:
+    # The plugin's methods are looked up on each call, so a plugin (or a test) may replace them.
+    return Collection(
+        resource,
+        collection,
+        resource_type,
+        create=lambda context, body: getattr(plugin, f"create_{resource}")(context, body),
+        get=lambda context, resource_id: getattr(plugin, f"get_{resource}")(context, resource_id),
+        list=lambda context, filters: getattr(plugin, f"get_{collection}")(context, filters),
+        update=lambda context, resource_id, body, revision: getattr(plugin, f"update_{resource}")(
+            context, resource_id, body, if_revision=revision
+        ),
+        delete=lambda context, resource_id, revision: getattr(plugin, f"delete_{resource}")(
+            context, resource_id, if_revision=revision
+        ),
+    )
 
 
 def make_collections(core: CorePlugin, l3: L3Plugin) -> dict[str, Collection]:
     """The collections served over ``core`` and ``l3``, by collection name."""
     collections = [
-        Collection(
-            "network",
-            "networks",
-            Network,
-            core.create_network,
-            core.get_network,
-            core.get_networks,
-            lambda c, i, b, r: core.update_network(c, i, b, **_revision(r)),
-            lambda c, i, r: core.delete_network(c, i, **_revision(r)),
-        ),
-        Collection(
-            "subnet",
-            "subnets",
-            Subnet,
-            core.create_subnet,
-            core.get_subnet,
-            core.get_subnets,
-            lambda c, i, b, r: core.update_subnet(c, i, b, **_revision(r)),
-            lambda c, i, r: core.delete_subnet(c, i, **_revision(r)),
-        ),
-        Collection(
-            "subnetpool",
-            "subnetpools",
-            SubnetPool,
-            core.create_subnetpool,
-            core.get_subnetpool,
-            core.get_subnetpools,
-            lambda c, i, b, r: core.update_subnetpool(c, i, b, **_revision(r)),
-            lambda c, i, r: core.delete_subnetpool(c, i, **_revision(r)),
-        ),
-        Collection(
-            "port",
-            "ports",
-            Port,
-            core.create_port,
-            core.get_port,
-            core.get_ports,
-            lambda c, i, b, r: core.update_port(c, i, b, **_revision(r)),
-            lambda c, i, r: core.delete_port(c, i, **_revision(r)),
-        ),
-        Collection(
-            "router",
-            "routers",
-            Router,
-            l3.create_router,
-            l3.get_router,
-            l3.get_routers,
-            lambda c, i, b, r: l3.update_router(c, i, b, **_revision(r)),
-            lambda c, i, r: l3.delete_router(c, i, **_revision(r)),
-        ),
-        Collection(
-            "floatingip",
-            "floatingips",
-            FloatingIP,
-            l3.create_floatingip,
-            l3.get_floatingip,
-            l3.get_floatingips,
-            lambda c, i, b, r: _update_floatingip(l3, c, i, b, **_revision(r)),
-            lambda c, i, r: l3.delete_floatingip(c, i, **_revision(r)),
-        ),
+        _collection(core, "network", "networks", Network),
+        _collection(core, "subnet", "subnets", Subnet),
+        _collection(core, "subnetpool", "subnetpools", SubnetPool),
+        _collection(core, "port", "ports", Port),
+        _collection(l3, "router", "routers", Router),
+        _collection(l3, "floatingip", "floatingips", FloatingIP),
     ]
     return {collection.collection: collection for collection in collections}

@@ -36,6 +36,7 @@ _STATUSES: Final[tuple[tuple[type[exceptions.NaasError], int], ...]] = (
     (exceptions.NotAuthorized, 403),
     (exceptions.NotFound, 404),
     (exceptions.Conflict, 409),
+    (exceptions.PreconditionFailed, 412),
     (exceptions.ServiceUnavailable, 503),
 )
 
@@ -59,10 +60,6 @@ def error_response(status: int, error_type: str, message: str, detail: str = "")
 
 
 def _status_of(error: exceptions.NaasError) -> int | None:
-    # RevisionMismatch and any other precondition failure: 412, looked up by name so this module
-    # works with libraries that predate standard attributes.
-    if any(cls.__name__ == "PreconditionFailed" for cls in type(error).__mro__):
-        return 412
     for category, status in _STATUSES:
         if isinstance(error, category):
             return status

@@ -13,7 +13,7 @@ These rules stand *in front of* naas's own isolation (:mod:`naas.policy`),
 which every plugin applies whatever the API does: a policy file can forbid more
 than the library does, but it cannot let a project see another's resources. The
 one rule that reaches the library is ``context_is_admin``: who passes it acts as
-an admin (:attr:`naas.context.RequestContext.is_admin`).
+an admin (``is_admin`` of :class:`naas.context.RequestContext`).
 
 Entry points: ``oslo.policy.policies = naas = naas.api.policies:list_rules``
 and ``oslo.policy.enforcer = naas = naas.api.policies:get_enforcer``.
@@ -77,20 +77,24 @@ _BASE_RULES = [
     ),
     policy.RuleDefault("admin_only", f"rule:{CONTEXT_IS_ADMIN}", description="Administrators only."),
     policy.RuleDefault("regular_user", "", description="Anyone the authentication let in."),
-    policy.RuleDefault(
-        "shared", "field:networks:shared=True", description="The network the rule is checked on is shared."
-    ),
+    policy.RuleDefault("shared", "'True':%(shared)s", description="The resource the rule is checked on is shared."),
     policy.RuleDefault(
         "external",
-        "field:networks:router:external=True",
+        "'True':%(router:external)s",
         description="The network the rule is checked on is external.",
+    ),
+    policy.RuleDefault(
+        "shared_or_external_network",
+        "'True':%(network:shared)s or 'True':%(network:router:external)s",
+        description="The subnet the rule is checked on belongs to a shared or an external network.",
     ),
 ]
 
 # The readers of each resource beyond its owner and admins, as the library's isolation lets them see.
 _EXTRA_READERS = {
     "network": " or rule:shared or rule:external",
-    "subnetpool": " or field:subnetpools:shared=True",
+    "subnetpool": " or rule:shared",
+    "subnet": " or rule:shared_or_external_network",
 }
 
 
@@ -98,7 +102,10 @@ def _resource_rules(resource: str, collection: str) -> Iterator[policy.Documente
     path = f"/v2.0/{collection}"
     item = f"{path}/{{id}}"
     yield policy.DocumentedRuleDefault(
-        f"create_{resource}", "rule:regular_user", f"Create a {resource}.", [{"method": "POST", "path": path}]
+        f"create_{resource}",
+        "rule:admin_or_owner",
+        f"Create a {resource} (for the caller's own project unless an admin).",
+        [{"method": "POST", "path": path}],
     )
     yield policy.DocumentedRuleDefault(
         f"get_{resource}",
