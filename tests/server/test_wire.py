@@ -450,8 +450,8 @@ def test_a_stale_if_match_changes_nothing(served: ServerProcess, member: Any) ->
     network = member.network.create_network(name="rev")
     if network.revision_number is None:
         pytest.skip("networks carry no revision_number in this tree (standard attributes not merged)")
-    current = member.network.update_network(network, is_admin_state_up=False)
-    stale = network.revision_number
+    stale = network.revision_number  # read first: the SDK updates the object it is given in place
+    current = member.network.update_network(network.id, is_admin_state_up=False)
     assert current.revision_number > stale
 
     response = requests.put(
@@ -466,7 +466,7 @@ def test_a_stale_if_match_changes_nothing(served: ServerProcess, member: Any) ->
     after = member.network.get_network(network.id)
     assert (after.name, after.revision_number) == ("rev", current.revision_number)
     with pytest.raises(sdk_exceptions.PreconditionFailedException):
-        member.network.update_network(network, name="lost-update", if_revision=stale)
+        member.network.update_network(network.id, name="lost-update", if_revision=stale)
 
 
 # What the server adds: request ids, the access log, proxies, CORS
