@@ -9,7 +9,7 @@ from oslo_config import cfg
 from oslo_log import log as oslo_log
 
 from naas.exceptions import NaasError
-from naas.opts import API_GROUP, register_opts
+from naas.opts import API_GROUP, register_opts, unknown_options
 from naas.server._gunicorn import GunicornServer, bind_address
 from naas.server._middleware import register_middleware_opts
 from naas.server._startup import prepare
@@ -48,6 +48,10 @@ def run(argv: list[str] | None = None) -> int:
     except NaasError as error:
         print(f"naas-server: {error}", file=sys.stderr)
         return 1
+    # After the plugins registered their options; sections no one registered yet (the API's
+    # [keystone_authtoken], [oslo_policy]) are left alone.
+    for unknown in unknown_options(conf, whole_sections=False):
+        LOG.warning("%s", unknown)
     LOG.info(
         "Serving the Networking API on http://%s/ with %d worker(s) of %d thread(s): core %s, L3 %s, "
         "backends %s, observers %s",

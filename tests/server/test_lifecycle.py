@@ -82,6 +82,19 @@ def test_memory_plugins_serve_with_one_worker(tmp_path: Path) -> None:
         assert server.stop() == 0
 
 
+def test_a_mistyped_option_is_warned_about(tmp_path: Path) -> None:
+    port = free_port()
+    config_file = write_config(tmp_path, "sqlite://", workers=1, port=port, core_plugin="memory")
+    config_file.write_text(config_file.read_text().replace("workers = 1", "workers = 1\nwokers = 4"))
+
+    server = ServerProcess(launch(tmp_path, config_file), f"http://127.0.0.1:{port}", tmp_path, config_file, "", 1)
+    try:
+        wait_until_serving(server)
+    finally:
+        assert server.stop() == 0
+    assert f"{config_file}: [api] wokers is not a known option (mistyped?)" in server.output
+
+
 def test_a_plugin_that_cannot_be_loaded_stops_the_start(tmp_path: Path) -> None:
     config_file = write_config(tmp_path, f"sqlite:///{tmp_path / 'naas.sqlite'}", workers=1, port=free_port())
     config_file.write_text(config_file.read_text() + "\n[DEFAULT]\nbackends = no_such_backend\n")
