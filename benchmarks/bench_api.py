@@ -21,12 +21,13 @@ Everything stays on 127.0.0.1 and every loop is bounded in time and count.
 Usage::
 
     python benchmarks/bench_api.py [--postgresql postgresql+psycopg2://postgres@127.0.0.1/postgres]
-        [--seconds 10] [--clients 32] [--networks 100] [--overhead-requests 1000]
+        [--seconds 10] [--clients 32] [--networks 100] [--overhead-requests 1000] [--threads 8]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import json
 import multiprocessing
@@ -68,7 +69,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def configure(directory: Path, database_url: str, workers: int, port: int) -> Path:
+def configure(directory: Path, database_url: str, workers: int, port: int, threads: int) -> Path:
     config_file = directory / f"naas-{workers}.conf"
     config_file.write_text(
         textwrap.dedent(f"""\
@@ -83,6 +84,7 @@ def configure(directory: Path, database_url: str, workers: int, port: int) -> Pa
             bind_host = 127.0.0.1
             bind_port = {port}
             workers = {workers}
+            threads = {threads}
             access_log =
         """)
     )
@@ -156,14 +158,14 @@ def get(address: str, path: str, connection: http.client.HTTPConnection | None =
 def client_process(address: str, kind: str, threads: int, seconds: float, results: Any) -> None:
     """``threads`` clients sending requests back to back for ``seconds``; puts (latencies, errors) on ``results``."""
     latencies: list[float] = []
-    errors = [0]
+    errors: collections.Counter[int] = collections.Counter()  # failed requests by status (0: no answer)
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
     def client() -> None:
         connection = http.client.HTTPConnection(address, timeout=60)
         own: list[float] = []
-        failed = 0
+        failed: collections.Counter[int] = collections.Counter()
         for _ in range(REQUEST_LIMIT_PER_CLIENT):
             if time.monotonic() >= stop_at:
                 break
@@ -178,21 +180,21 @@ def client_process(address: str, kind: str, threads: int, seconds: float, result
             if status == 200:
                 own.append(time.perf_counter() - start)
             else:
-                failed += 1
+                failed[status] += 1
         connection.close()
         with lock:
             latencies.extend(own)
-            errors[0] += failed
+            errors.update(failed)
 
     workers = [threading.Thread(target=client) for _ in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    results.put((latencies, errors[0]))
+    results.put((latencies, dict(errors)))
 
 
-def load(address: str, kind: str, clients: int, seconds: float) -> dict[str, float]:
+def load(address: str, kind: str, clients: int, seconds: float) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     share, extra = divmod(clients, CLIENT_PROCESSES)
@@ -204,11 +206,11 @@ def load(address: str, kind: str, clients: int, seconds: float) -> dict[str, flo
     for process in processes:
         process.start()
     latencies: list[float] = []
-    errors = 0
+    errors: collections.Counter[int] = collections.Counter()
     for _ in processes:
         own, failed = results.get(timeout=seconds + 300)
         latencies.extend(own)
-        errors += failed
+        errors.update(failed)
     for process in processes:
         process.join(timeout=60)
     elapsed = time.monotonic() - started
@@ -218,7 +220,8 @@ def load(address: str, kind: str, clients: int, seconds: float) -> dict[str, flo
         "p50": statistics.median(latencies) * 1e3 if latencies else float("nan"),
         "p99": latencies[int(0.99 * (len(latencies) - 1))] * 1e3 if latencies else float("nan"),
         "requests": len(latencies),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "statuses": ", ".join(f"{count} x {status or 'no answer'}" for status, count in sorted(errors.items())),
         "elapsed": elapsed,
     }
 
@@ -242,6 +245,7 @@ def overhead(address: str, config_file: Path, network_id: str, count: int) -> di
 
     path = f"/v2.0/networks/{network_id}"
     connection = http.client.HTTPConnection(address, timeout=60)
+    root_connection = http.client.HTTPConnection(address, timeout=60)
     conf = parsed(config_file)
     app = build_wsgi_app(conf)
     plugins = load_plugins(parsed(config_file))
@@ -257,17 +261,30 @@ def overhead(address: str, config_file: Path, network_id: str, count: int) -> di
         assert response.status_code == 200, response.status
         json.loads(response.body)
 
+    def root_over_http() -> None:
+        status, body = get(address, "/", root_connection)
+        assert status == 200, status
+        json.loads(body)
+
+    def root_in_process() -> None:
+        response = webob.Request.blank("/", headers={"Accept": "application/json"}).get_response(app)
+        assert response.status_code == 200, response.status
+        json.loads(response.body)
+
     try:
         return interleaved_p50s(
             {
                 "http": over_http,
                 "wsgi": in_process_wsgi,
                 "library": lambda: plugins.core.get_network(context, network_id),
+                "root_http": root_over_http,
+                "root_wsgi": root_in_process,
             },
             count,
         )
     finally:
         connection.close()
+        root_connection.close()
         app.close()
         plugins.close()
 
@@ -279,6 +296,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--networks", type=int, default=100)
     parser.add_argument("--overhead-requests", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=8, help="[api] threads of each worker")
     args = parser.parse_args()
     os.environ.setdefault("NAAS_TEST_POSTGRESQL_URL", args.postgresql)
     server_url = require_backend("postgresql")
@@ -289,7 +307,7 @@ def main() -> None:
         for workers in (1, 4):
             with temporary_database(server_url, prefix="naas_bench_api") as database_url:
                 port = free_port()
-                config_file = configure(Path(directory), database_url, workers, port)
+                config_file = configure(Path(directory), database_url, workers, port, args.threads)
                 network_id = seed(config_file, args.networks)
                 with naas_server(config_file, port, workers) as address:
                     for kind, label in (("list", "GET /v2.0/networks?limit=100"), ("gman", "get me a network (new)")):
@@ -298,7 +316,8 @@ def main() -> None:
                         print(
                             f"PostgreSQL, {workers} worker(s), {args.clients} clients, {label}: "
                             f"{figures['rps']:.0f} req/s, p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms "
-                            f"({figures['requests']:.0f} ok, {figures['errors']:.0f} failed)"
+                            f"({figures['requests']} ok, {figures['errors']} failed{': ' if figures['errors'] else ''}"
+                            f"{figures['statuses']})"
                         )
                     if workers == 1:
                         overheads = overhead(address, config_file, network_id, args.overhead_requests)
@@ -310,6 +329,11 @@ def main() -> None:
         f"{overheads['wsgi']:.3f} ms, library call {overheads['library']:.3f} ms; HTTP over in-process WSGI "
         f"{overheads['http'] - overheads['wsgi']:.3f} ms, over the library call "
         f"{overheads['http'] - overheads['library']:.3f} ms (target < 1 ms)"
+    )
+    print(
+        f"GET / (version discovery: no storage, no policy), one client, p50: HTTP {overheads['root_http']:.3f} ms, "
+        f"in-process WSGI {overheads['root_wsgi']:.3f} ms; HTTP's own overhead "
+        f"{overheads['root_http'] - overheads['root_wsgi']:.3f} ms (target < 1 ms)"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
