@@ -372,7 +372,7 @@ class ApiApplication:
         if kind.resource == "port" and "fixed_ips" in filters:
             filters, addresses = _split_fixed_ips_filter(filters)
         networks: dict[str, tuple[bool, bool]] = {}
-        found = [r for r in kind.list(context, filters) if self._visible(caller, context, kind, r, networks)]
+        found = [r for r in kind.get_all(context, filters) if self._visible(caller, context, kind, r, networks)]
         if addresses:
             found = [r for r in found if addresses & {str(ip.ip_address) for ip in getattr(r, "fixed_ips", ())}]
         bodies = _query.sort_resources([r.to_dict() for r in found], query.sort, query.limit is not None)

@@ -2,13 +2,12 @@
 
 A :class:`Collection` holds the wire names (resource key, collection name), the
 resource type (for sorting and filter checks) and five calls on the plugins:
-create, show, list, update, delete. Everything else (bodies, policy, paging) is
+create, show (get), list (get_all), update, delete. Everything else (bodies, policy, paging) is
 the same for all of them and lives in :mod:`naas.api._app`.
 """
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,11 +30,11 @@ class Collection:
     resource_type: type[Resource]
     create: Callable[[RequestContext, Body], Resource]
     get: Callable[[RequestContext, str], Resource]
-    list: Callable[[RequestContext, Mapping[str, Any]], builtins.list[Any]]
+    get_all: Callable[[RequestContext, Mapping[str, Any]], list[Any]]
     update: Callable[[RequestContext, str, Body, int | None], Resource]
     delete: Callable[[RequestContext, str, int | None], None]
 
-    def sortable(self) -> builtins.list[str]:
+    def sortable(self) -> list[str]:
         """The wire names a list may be sorted on: the scalar attributes."""
         scalar = ("str", "int", "bool", "netaddr.IPNetwork", "netaddr.IPAddress")
         names = []
@@ -54,7 +53,7 @@ def _collection(plugin: Any, resource: str, collection: str, resource_type: type
         resource_type,
         create=lambda context, body: getattr(plugin, f"create_{resource}")(context, body),
         get=lambda context, resource_id: getattr(plugin, f"get_{resource}")(context, resource_id),
-        list=lambda context, filters: getattr(plugin, f"get_{collection}")(context, filters),
+        get_all=lambda context, filters: getattr(plugin, f"get_{collection}")(context, filters),
         update=lambda context, resource_id, body, revision: getattr(plugin, f"update_{resource}")(
             context, resource_id, body, if_revision=revision
         ),

@@ -161,3 +161,23 @@ def test_the_request_id_of_oslo_middleware_is_the_library_contexts(api: Api, mon
     )
 
     assert seen == [("req-0f6a", "p1", False)]
+
+
+def test_keystone_with_delayed_decision_still_refuses_an_unconfirmed_token(tmp_path: Path) -> None:
+    fixture = AuthTokenFixture()
+    fixture.setUp()
+    try:
+        conf = make_conf(
+            tmp_path,
+            auth_strategy="keystone",
+            extra="[keystone_authtoken]\nauth_type = password\nauth_url = http://127.0.0.1:5000/\n"
+            "delay_auth_decision = true\n",
+        )
+        api = build_api(conf)
+        client = webtest.TestApp(api.app, lint=False)
+
+        response = client.get("/v2.0/networks", headers={"X-Auth-Token": "forged", "X-Project-Id": "p"}, status=401)
+    finally:
+        fixture.cleanUp()
+
+    assert error_of(response)["type"] == "HTTPUnauthorized"
