@@ -49,11 +49,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_command() -> str:
-    found = shutil.which("naas-server", path=str(Path(sys.executable).parent)) or shutil.which("naas-server")
+def installed_command(name: str, install: str) -> str:
+    """The path of command ``name``, from this interpreter's environment first, then PATH."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found is None:
-        pytest.fail("the naas-server command is not installed (pip install -e .)")
+        pytest.fail(f"the {name} command is not installed ({install})")
     return found
+
+
+def server_command() -> str:
+    return installed_command("naas-server", "pip install -e .")
 
 
 def client_environment(home: Path) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pytest
 import requests
 from openstack import exceptions as sdk_exceptions
 
-from tests.server.conftest import ServerProcess, client_environment
+from tests.server.conftest import ServerProcess, client_environment, installed_command
 
 REQUIRED_ALIASES = {
     "auto-allocated-topology",
@@ -91,7 +91,14 @@ def names_stored(server: ServerProcess, name: str) -> list[str]:
 def openstack_cli(server: ServerProcess, tmp_path: Any, *args: str) -> subprocess.CompletedProcess[str]:
     """The ``openstack`` command, pointed at the server without Keystone, with no clouds.yaml of the caller's."""
     return subprocess.run(
-        ["openstack", "--os-auth-type", "none", "--os-endpoint", server.url, *args],
+        [
+            installed_command("openstack", "pip install -e '.[test]'"),
+            "--os-auth-type",
+            "none",
+            "--os-endpoint",
+            server.url,
+            *args,
+        ],
         capture_output=True,
         text=True,
         env=client_environment(tmp_path),
