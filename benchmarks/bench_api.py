@@ -86,6 +86,10 @@ def configure(directory: Path, database_url: str, workers: int, port: int, threa
             workers = {workers}
             threads = {threads}
             access_log =
+
+            [bootstrap]
+            # Room for every router gateway the get-me-a-network phase builds (the default /24 has 253).
+            external_cidr = 100.64.0.0/14
         """)
     )
     return config_file
