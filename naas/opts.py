@@ -24,6 +24,7 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 
 __all__ = [
+    "API_GROUP",
     "BOOTSTRAP_GROUP",
     "DATABASE_GROUP",
     "DEFAULT_RESPONSE_TIMEOUT",
@@ -35,6 +36,7 @@ __all__ = [
     "database_opts",
     "list_opts",
     "register_opts",
+    "server_opts",
     "unknown_options",
 ]
 
@@ -46,6 +48,8 @@ DATABASE_GROUP = "database"
 """The option group naas shares with oslo.db."""
 BOOTSTRAP_GROUP = "bootstrap"
 """The option group of ``naas bootstrap``'s settings."""
+API_GROUP = "api"
+"""The option group of ``naas-server``, the Networking API over HTTP."""
 
 #: The ``[DEFAULT]`` options: which plugins, backends and observers, and where state lives.
 core_opts = [
@@ -210,6 +214,54 @@ bootstrap_opts = [
 ]
 
 
+#: The ``[api]`` options: how ``naas-server`` serves the Networking API.
+server_opts = [
+    cfg.HostAddressOpt(
+        "bind_host",
+        default="127.0.0.1",
+        help="Address naas-server listens on. The default serves this host only; '0.0.0.0' or '::' "
+        "serve every interface (with auth_strategy = noauth, only to callers trusted as admins).",
+    ),
+    cfg.PortOpt("bind_port", default=9696, help="TCP port naas-server listens on (Neutron's is 9696)."),
+    cfg.IntOpt(
+        "workers",
+        default=1,
+        min=1,
+        help="Worker processes serving requests, forked after start-up. More than one needs a storage "
+        "shared between processes (the sql plugins; not the memory plugins).",
+    ),
+    cfg.IntOpt(
+        "threads",
+        default=8,
+        min=1,
+        help="Requests each worker process serves at once, one thread each.",
+    ),
+    cfg.IntOpt(
+        "graceful_timeout",
+        default=30,
+        min=0,
+        help="Seconds naas-server, told to stop (SIGTERM), lets the requests in flight finish; "
+        "workers still busy after that are killed.",
+    ),
+    cfg.IntOpt(
+        "keepalive_timeout",
+        default=5,
+        min=0,
+        help="Seconds an idle HTTP/1.1 keep-alive connection is kept open (0: close after each response).",
+    ),
+    cfg.StrOpt(
+        "access_log",
+        default="-",
+        help="Where each request is logged: a file path, '-' for standard output, or empty for no access log.",
+    ),
+    cfg.StrOpt(
+        "access_log_format",
+        default='%(h)s "%(r)s" status: %(s)s len: %(B)s time: %(M)sms request_id: %({x-openstack-request-id}o)s',
+        help="gunicorn's access log format; %({x-openstack-request-id}o)s is the request id the caller sees.",
+    ),
+]
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register naas's options and oslo.db's ``[database]`` group on ``conf`` (idempotent)."""
     conf.register_opts(core_opts)
@@ -217,6 +269,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     db_options.set_defaults(conf)
     conf.register_opts(database_opts, group=DATABASE_GROUP)
     conf.register_opts(bootstrap_opts, group=BOOTSTRAP_GROUP)
+    conf.register_opts(server_opts, group=API_GROUP)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
@@ -225,6 +278,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("DEFAULT", [*core_opts, *api_opts]),
         (DATABASE_GROUP, list(database_opts)),
         (BOOTSTRAP_GROUP, list(bootstrap_opts)),
+        (API_GROUP, list(server_opts)),
     ]
 
 

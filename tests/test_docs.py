@@ -40,6 +40,11 @@ NOT_RUN: dict[tuple[str, str], str] = {
         "a synopsis of the commands, with placeholders and alternatives"
     ),
     ("README.rst", 'pip install -e ".[doc]"'): "installs and builds the docs; .ci/run runs this line as written",
+    ("README.rst", "OS_DEFAULT__AUTH_STRATEGY=noauth naas-server"): (
+        "starts a server that runs until stopped; tests/server/test_readme.py runs these lines on a free port"
+    ),
+    ("api-server.rst", "naas-server --config-file"): "starts a server that runs until stopped, on /etc/naas/naas.conf",
+    ("api-server.rst", '127.0.0.1 "GET'): "a line of the access log, not a command",
     ("install.rst", "$ python3 -m venv"): "creates a virtual environment and installs naas from a checkout",
     ("install.rst", '$ pip install -e ".[test'): "the whole test suite; .ci/run runs README's same line",
     ("install.rst", '$ pip install -e ".[doc]"'): "installs and builds the docs; .ci/run runs README's same line",

@@ -20,7 +20,7 @@ REGENERATE = "oslo-config-generator --namespace naas --output-file etc/naas.conf
 def test_list_opts_groups_and_names() -> None:
     listed = {group: [opt.name for opt in group_opts] for group, group_opts in opts.list_opts()}
 
-    assert list(listed) == ["DEFAULT", "database", "bootstrap"]
+    assert list(listed) == ["DEFAULT", "database", "bootstrap", "api"]
     assert listed["DEFAULT"] == ["core_plugin", "l3_plugin", "state_path", "backends", "observers", "auth_strategy"]
     # oslo.db's own options come from oslo.db's namespace; naas lists only the one it adds to the group.
     assert listed["database"] == ["auto_migrate", "response_timeout"]
