@@ -97,7 +97,14 @@ class Namespace:
         return {link.name: link for link in found}
 
     def link(self, name: str) -> Link | None:
-        return self.links().get(name)
+        """The interface called ``name``, or None."""
+        try:
+            (message,) = self.ipr.link("get", ifname=name)
+        except NetlinkError as error:
+            if error.code == errno.ENODEV:
+                return None
+            raise KernelError(f"look up {name} in namespace {self.name}: {error}") from error
+        return _link(message)
 
     def add_bridge(self, name: str, alias: str) -> None:
         self._call(f"add bridge {name}", self.ipr.link, "add", ifname=name, kind="bridge")
@@ -164,10 +171,10 @@ class Namespace:
                     raise KernelError(f"delete {name} in namespace {self.name}: {error}") from error
 
     def _index(self, name: str) -> int:
-        found = self._call(f"look up {name}", self.ipr.link_lookup, ifname=name)
-        if not found:
+        link = self.link(name)
+        if link is None:
             raise KernelError(f"namespace {self.name} has no interface {name}")
-        return int(found[0])
+        return link.index
 
     def addresses(self, name: str) -> set[Address]:
         """The addresses of interface ``name``, IPv6 link-local ones left out (the kernel makes those)."""
@@ -233,6 +240,22 @@ class Kernel:
     def __init__(self, *, ip: str = "ip", nft: str = "nft") -> None:
         self.ip = ip
         self.nft_program = nft
+        # Within a session, one netlink connection per namespace (each costs a forked helper to open).
+        self._connections: dict[str, Namespace] | None = None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Keep the namespaces opened within the block open until it ends (not thread-safe: hold a lock)."""
+        if self._connections is not None:
+            yield
+            return
+        self._connections = {}
+        try:
+            yield
+        finally:
+            connections, self._connections = self._connections, None
+            for connection in connections.values():
+                connection.ipr.close()
 
     @staticmethod
     def namespaces() -> set[str]:
@@ -251,6 +274,8 @@ class Kernel:
 
     def remove_namespace(self, name: str) -> None:
         """Kill what still runs in ``name`` (by pid), then remove it; nothing happens when it is absent."""
+        if self._connections is not None and name in self._connections:
+            self._connections.pop(name).ipr.close()
         if name not in self.namespaces():
             return
         for pid in netns.ns_pids().get(name, []):
@@ -266,14 +291,22 @@ class Kernel:
     @contextlib.contextmanager
     def namespace(self, name: str) -> Iterator[Namespace]:
         """A netlink connection inside ``name``, which must exist (it is never created here)."""
+        if self._connections is not None and name in self._connections:
+            yield self._connections[name]
+            return
         if name not in self.namespaces():
             raise KernelError(f"namespace {name} does not exist")
         try:
             ipr = IPRoute(netns=name, flags=0)
         except OSError as error:
             raise KernelError(f"open namespace {name}: {error}") from error
+        connection = Namespace(name, ipr)
+        if self._connections is not None:
+            self._connections[name] = connection
+            yield connection
+            return
         try:
-            yield Namespace(name, ipr)
+            yield connection
         finally:
             ipr.close()
 

@@ -153,7 +153,7 @@ class LinuxBackend(NetworkBackend):
     def _locked(self) -> Iterator[None]:
         with self._thread_lock:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.state_dir / "lock", "w") as lock_file:
+            with open(self.state_dir / "lock", "w") as lock_file, self.kernel.session():
                 fcntl.flock(lock_file, fcntl.LOCK_EX)
                 yield
 
