@@ -82,7 +82,12 @@ _SWITCH_SYSCTLS = {
     "net.ipv6.conf.all.disable_ipv6": "1",
     "net.ipv6.conf.default.disable_ipv6": "1",
 }
-_ROUTER_SYSCTLS = {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"}
+_ROUTER_SYSCTLS = {
+    "net.ipv4.ip_forward": "1",
+    "net.ipv6.conf.all.forwarding": "1",
+    # The router's addresses are naas's to give: no duplicate detection holding its interfaces back for a second.
+    "net.ipv6.conf.default.accept_dad": "0",
+}
 _KIND_TYPE = {
     _names.NETWORK: ResourceType.NETWORK,
     _names.DHCP: ResourceType.NETWORK,

@@ -15,6 +15,9 @@ from pyroute2 import netns  # type: ignore[import-untyped]
 
 from naas_plugins.linux import LinuxBackend
 
+ROOT_SNAPSHOT: dict[str, dict[str, str] | None] = {"before": None}
+"""The root namespace as the session found it (taken by conftest before the first test)."""
+
 
 def namespaces_of(backend: LinuxBackend) -> set[str]:
     return {name for name in netns.listnetns() if name.startswith(backend.names.prefix)}
