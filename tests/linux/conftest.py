@@ -106,6 +106,8 @@ class Lab:
         namespace, _ = self.instance(
             "outside", external, fixed_ips=[{"subnet_id": subnet.id, "ip_address": OUTSIDE_HOST}]
         )
+        # plug() configures it already unless the subnet has DHCP (bootstrap's does): the host is static either way.
+        subprocess.run(["ip", "-n", namespace, "addr", "replace", f"{OUTSIDE_HOST}/24", "dev", "eth0"], check=True)
         return namespace
 
     def dhcp(self, namespace: str) -> str:
