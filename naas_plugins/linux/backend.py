@@ -107,7 +107,8 @@ class _Check:
 
     def differs(self, what: str) -> bool:
         """Record ``what``; True when the caller should repair it now."""
-        self.differences.append(what)
+        if what not in self.differences:
+            self.differences.append(what)
         return self.fix
 
 
@@ -322,22 +323,22 @@ class LinuxBackend(NetworkBackend):
             check.differs(f"bridge {bridge_name} missing")
             self._ensure_dhcp(state, check)
             return
+        record = self._network_record(state)
+        path = self._record_path(network.id)
+        try:
+            written: str | None = path.read_text()
+        except FileNotFoundError:
+            written = None
         with self.kernel.namespace(self.names.switch_namespace) as switch:
             bridge = switch.link(bridge_name)
             if bridge is None:
-                check.missing = True
+                check.missing = written is None
                 if check.differs(f"bridge {bridge_name} missing"):
                     switch.add_bridge(bridge_name, alias(_names.NETWORK, network.id))
                     bridge = switch.link(bridge_name)
             if bridge is not None and bridge.up != network.admin_state_up:
                 if check.differs(f"bridge {bridge_name} {'down' if network.admin_state_up else 'up'}"):
                     switch.set_link(bridge_name, up=network.admin_state_up)
-        record = self._network_record(state)
-        path = self._record_path(network.id)
-        try:
-            written = path.read_text()
-        except FileNotFoundError:
-            written = None
         if written != record and check.differs("recorded subnets differ" if written else "record missing"):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(record)
@@ -422,10 +423,10 @@ class LinuxBackend(NetworkBackend):
         instance_end = self.names.port_instance_end(port.id)
         with self._switch() as switch:
             if switch is None or switch.link(self.names.bridge(port.network_id)) is None:
-                check.missing = True
                 if check.fix:
                     raise KernelError(f"network {port.network_id} of port {port.id} is not realized: sync it first")
-                check.differs(f"{switch_end} missing")
+                check.missing = switch is None or switch.link(switch_end) is None
+                check.differs(f"{switch_end} missing" if check.missing else f"{switch_end} on no bridge")
             else:
                 if switch.link(switch_end) is None:
                     check.missing = True
