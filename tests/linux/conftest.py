@@ -125,6 +125,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         yield built
     finally:
         for namespace in built.instances:
+            helpers.kill_processes_in(namespace)
             subprocess.run(["ip", "netns", "del", namespace], check=False)
         backend.sync(DataplaneState())
         backend.close()

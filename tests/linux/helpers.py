@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,10 +87,26 @@ def dhcp(namespace: str, workdir: Path, ifname: str = "eth0") -> str:
     try:
         run(namespace, "dhclient", "-1", "-sf", str(script), "-pf", str(pidfile), "-lf", str(leases), ifname)
     finally:
-        with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
-            os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+        # dhclient stays in the background once bound; the namespace is the test's, so all it runs is ours.
+        kill_processes_in(namespace)
     output = run(namespace, "ip", "-4", "-o", "addr", "show", "dev", ifname).stdout
     return output.split()[3].split("/")[0]
+
+
+def kill_processes_in(namespace: str) -> None:
+    """SIGKILL, by pid, every process running in ``namespace`` (one the test made), and wait for them."""
+    pids = netns.ns_pids().get(namespace, [])
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        for _ in range(200):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+            time.sleep(0.005)
 
 
 _WHOAMI = textwrap.dedent(
@@ -147,4 +164,5 @@ def instance_namespace(name: str) -> Iterator[str]:
         subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
         yield name
     finally:
+        kill_processes_in(name)
         subprocess.run(["ip", "netns", "del", name], check=False)

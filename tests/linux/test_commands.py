@@ -65,6 +65,7 @@ def naas(tmp_path: Path) -> Iterator[tuple[Naas, LinuxBackend]]:
         yield command, backend
     finally:
         for namespace in namespaces:
+            helpers.kill_processes_in(namespace)
             subprocess.run(["ip", "netns", "del", namespace], check=False)
         backend.sync(DataplaneState())
         helpers.assert_nothing_left(backend)

@@ -80,6 +80,7 @@ def test_two_networks_a_router_a_gateway_and_a_floating_ip(lab: Lab) -> None:
     for network in (net_a, net_b, external):
         core.delete_network(context, network.id)
     for namespace in list(lab.instances):
+        helpers.kill_processes_in(namespace)
         subprocess.run(["ip", "netns", "del", namespace], check=True)
         lab.instances.remove(namespace)
     helpers.assert_nothing_left(lab.backend)
