@@ -23,6 +23,12 @@ def test_get_me_a_network_then_an_instance_gets_dhcp_and_reaches_the_outside_hos
     assert report.repairs == () and report.failures == ()
     (router,) = lab.l3.get_routers(lab.context, {"project_id": "demo"})
     assert router.status == "ACTIVE"
+    namespace = lab.backend.names.router_namespace(router.id)
+    assert namespace in helpers.namespaces_of(lab.backend)
+    links = helpers.run(namespace, "ip", "-o", "link").stdout
+    assert links.count(": qr-") == 2 and links.count(": qg-") == 1, links
+    table = helpers.run(namespace, "nft", "list", "table", "ip", lab.backend.names.nft_table).stdout
+    assert f'comment "snat {lab.subnet(lab.core.get_network(lab.context, topology["id"])).cidr} to' in table, table
     assert router.external_gateway_info is not None and router.external_gateway_info.enable_snat
     network = lab.core.get_network(lab.context, topology["id"])
     assert network.status == "ACTIVE"
