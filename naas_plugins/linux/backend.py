@@ -508,7 +508,7 @@ class LinuxBackend(NetworkBackend):
                 return
             self.kernel.create_namespace(namespace)
         current = self.kernel.sysctls(namespace, list(_ROUTER_SYSCTLS))
-        if current != _ROUTER_SYSCTLS and check.differs("forwarding off"):
+        if current != _ROUTER_SYSCTLS and check.differs(f"sysctls {current} differ"):
             self.kernel.set_sysctls(namespace, _ROUTER_SYSCTLS)
         table = self._table(namespace)
         if floating is None:

@@ -142,6 +142,11 @@ def _stop_dnsmasq(topology: Topology) -> str:
     return topology.net_a.id
 
 
+def _forwarding_off(topology: Topology) -> str:
+    helpers.run(topology.router_namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0")
+    return topology.router.id
+
+
 def _delete_router_namespace(topology: Topology) -> str:
     subprocess.run(["ip", "netns", "del", topology.router_namespace], check=True)
     return topology.router.id
@@ -152,6 +157,7 @@ TAMPERINGS: dict[str, Callable[[Topology], str]] = {
     "nft table flushed": _flush_nft_table,
     "nft table deleted": _delete_nft_table,
     "dnsmasq stopped": _stop_dnsmasq,
+    "router forwarding off": _forwarding_off,
     "router namespace deleted": _delete_router_namespace,
 }
 
