@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pyroute2 import IPRoute, netns  # type: ignore[import-untyped]
+from pyroute2 import IPRoute, config, netns  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 __all__ = ["Address", "Kernel", "KernelError", "Link"]
@@ -240,6 +240,10 @@ class Kernel:
     def __init__(self, *, ip: str = "ip", nft: str = "nft") -> None:
         self.ip = ip
         self.nft_program = nft
+        # pyroute2 forks helpers (to open a socket inside a namespace) and stops them with SIGTERM. A helper
+        # inheriting the application's SIGTERM handler (one raising SystemExit, say) would unwind the
+        # application's stack in the child and run its cleanup there; with this, helpers reset SIGTERM first.
+        config.disable_mp_signal = True
         # Within a session, one netlink connection per namespace (each costs a forked helper to open).
         self._connections: dict[str, Namespace] | None = None
 

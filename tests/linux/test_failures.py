@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,50 @@ def test_plugging_is_refused_with_the_reason(lab: Lab) -> None:
     assert "eth0" not in subprocess.run(["ip", "-n", vm, "link"], capture_output=True, text=True).stdout
     lab.backend.plug(state, vm)
     assert lab.dhcp(vm) == str(port.fixed_ips[0].ip_address)
+
+
+_APPLICATION = """
+import os, signal, sys, tempfile
+from naas.backends import DataplaneState
+from naas.testing.backends import sample_topology
+from naas_plugins.linux import LinuxBackend
+
+owner = os.getpid()
+marker, prefix = sys.argv[1], sys.argv[2]
+
+
+def stop(signum, frame):
+    raise SystemExit(1)
+
+
+signal.signal(signal.SIGTERM, stop)  # an application's own handler, which pyroute2's helpers inherit
+backend = LinuxBackend(prefix=prefix, state_dir=tempfile.mkdtemp())
+try:
+    for change in sample_topology(LinuxBackend.CAPABILITIES).creates:
+        backend.postcommit(change)
+finally:
+    if os.getpid() != owner:
+        with open(marker, "a") as unwound:
+            unwound.write(f"helper {os.getpid()} ran the application's cleanup\\n")
+    backend.sync(DataplaneState())
+"""
+
+
+def test_pyroute2_helpers_never_run_the_applications_sigterm_handler(tmp_path: Path) -> None:
+    """The trap of the reference: a forked helper unwinding the application's stack (here: a deadlock)."""
+    require_linux()
+    marker = tmp_path / "unwound"
+    prefix = unique_prefix("g")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _APPLICATION, str(marker), prefix],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path(__file__).parents[2],
+        )
+    finally:
+        leftover = LinuxBackend(prefix=prefix, state_dir=str(tmp_path / "cleanup"))
+        leftover.sync(DataplaneState())
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists(), marker.read_text()
