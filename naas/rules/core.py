@@ -746,6 +746,7 @@ class CoreRules(CorePlugin):
         network = self.network_in(tx, context, request.network_id)
         if not (context.is_admin or network.shared or network.project_id == context.project_id):
             raise NotAuthorized(f"Only the owner or an admin may create ports on network {network.id}")
+        _check_may_choose_addresses(context, network, request.fixed_ips, request.mac_address)
         port_id = port_id or new_id()
         self.events.notify(ResourceType.PORT, Event.BEFORE_CREATE, context, port_id, request=request)
         if request.fixed_ips is None:
@@ -788,6 +789,10 @@ class CoreRules(CorePlugin):
             policy.check_modify(context, current, port_id)
             if request.device_owner is not UNSET and request.device_owner != current.device_owner:
                 _check_not_l3_device_owner(request.device_owner)
+            if request.fixed_ips is not UNSET:
+                network = tx.network(current.network_id)
+                assert network is not None  # a port's network outlives it
+                _check_may_choose_addresses(context, network, request.fixed_ips, None, current.fixed_ips)
             if _rewires(current, request):
                 self._check_not_l3_owned(tx, current)
             return self.update_port_in(tx, context, current, request, after)
@@ -1021,6 +1026,31 @@ def _may_hold_gateway(context: RequestContext, network: Network, device_owner: s
         return True
     private = not (network.shared or network.router_external)
     return private and network.project_id == context.project_id
+
+
+def _check_may_choose_addresses(
+    context: RequestContext,
+    network: Network,
+    fixed_ips: Sequence[FixedIPRequest] | None,
+    mac_address: str | None,
+    current: Sequence[FixedIP] = (),
+) -> None:
+    """NotAuthorized unless the caller owns ``network`` (or is an admin) when it picks an address or a MAC.
+
+    Neutron's default policy (``create_port:fixed_ips:ip_address``, ``create_port:mac_address``): on a
+    shared network, another project's port takes what the network hands out, so it cannot squat an address
+    the owner planned for, or pose as another machine. Keeping an address the port already has is not a
+    choice.
+    """
+    if context.is_admin or network.project_id == context.project_id:
+        return
+    if mac_address is not None:
+        raise NotAuthorized(f"Only the owner of network {network.id} or an admin may choose a port's mac_address")
+    held = {fixed.ip_address for fixed in current}
+    if any(entry.ip_address is not None and entry.ip_address not in held for entry in fixed_ips or ()):
+        raise NotAuthorized(
+            f"Only the owner of network {network.id} or an admin may choose a port's ip_address (fixed_ips)"
+        )
 
 
 def _check_not_l3_device_owner(device_owner: str) -> None:

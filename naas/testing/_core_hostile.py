@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from naas.exceptions import BadRequest, NotAuthorized
+from naas.exceptions import NotAuthorized
 from naas.requests import FIXED_IPS_LIST_LIMIT, MAX_ALLOCATION_POOLS, MAX_FIXED_IPS_PER_PORT, MAX_SUBNETPOOL_PREFIXES
 from naas.resources import DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GATEWAY, DEVICE_OWNER_ROUTER_INTERFACE
 from naas.testing._base import MISSING_ID
@@ -210,15 +210,64 @@ class HostileInputTests(CoreSuiteBase):
                 changes = {"device_owner": owner, "device_id": MISSING_ID}
                 self.assertBadRequest("port", "device_owner", self.core.update_port, self.admin, port.id, changes)
 
-    # Finding 3: a subnet's gateway address on a network others use
+    # Finding 3: a subnet's gateway address, and what another project may choose on a shared network
+
+    def _shared_network_of_project_a(self) -> NetworkSetup:
+        network = self.core.create_network(
+            self.admin, {"name": "shared", "shared": True, "project_id": self.project_a.project_id}
+        )
+        self.core.create_subnet(self.project_a, {"network_id": network.id, "cidr": "192.168.50.0/24"})
+        return NetworkSetup(
+            self.core.get_network(self.project_a, network.id),
+            tuple(self.core.get_subnets(self.project_a, {"network_id": network.id})),
+        )
 
     def test_no_plain_port_takes_the_gateway_address_of_a_shared_network(self) -> None:
-        setup = make_network(self.core, self.admin, ["192.168.50.0/24"], name="shared", shared=True)
+        setup = self._shared_network_of_project_a()
         gateway = str(setup.subnet().gateway_ip)
         body: dict[str, Any] = {"network_id": setup.id, "fixed_ips": [{"ip_address": gateway}]}
-        self.assertBadRequest("port", "fixed_ips", self.core.create_port, self.project_a, body)
+        error = self.assertBadRequest("port", "fixed_ips", self.core.create_port, self.project_a, body)
+        self.assertIn("gateway", error.reason)
         port = make_port(self.core, self.project_a, setup.id)
         changes = {"fixed_ips": [{"subnet_id": setup.subnet().id, "ip_address": gateway}]}
-        error = self.assertBadRequest("port", "fixed_ips", self.core.update_port, self.project_a, port.id, changes)
-        self.assertIn("gateway", error.reason)
-        self.assertRaisesError(BadRequest, self.core.create_port, self.project_b, body)
+        self.assertBadRequest("port", "fixed_ips", self.core.update_port, self.project_a, port.id, changes)
+        self.assertRefused(NotAuthorized, self.core.create_port, self.project_b, body)
+
+    def test_another_project_takes_what_a_shared_network_hands_out(self) -> None:
+        """Neutron's create_port:fixed_ips:ip_address and create_port:mac_address: the network owner's or an admin's."""
+        setup = self._shared_network_of_project_a()
+        subnet_id = setup.subnet().id
+        for body in (
+            {"fixed_ips": [{"ip_address": "192.168.50.77"}]},
+            {"fixed_ips": [{"subnet_id": subnet_id, "ip_address": "192.168.50.77"}]},
+            {"mac_address": "fa:16:3e:00:00:77"},
+        ):
+            with self.subTest(body=body):
+                error = self.assertRefused(
+                    NotAuthorized, self.core.create_port, self.project_b, {"network_id": setup.id, **body}
+                )
+                self.assertIn(setup.id, str(error))
+        theirs = make_port(self.core, self.project_b, setup.id, fixed_ips=[{"subnet_id": subnet_id}])
+        held = str(theirs.fixed_ips[0].ip_address)
+        changes = {"fixed_ips": [{"ip_address": "192.168.50.78"}]}
+        self.assertRefused(NotAuthorized, self.core.update_port, self.project_b, theirs.id, changes)
+        kept = self.core.update_port(self.project_b, theirs.id, {"fixed_ips": [{"ip_address": held}], "name": "kept"})
+        self.assertEqual([held], [str(fixed.ip_address) for fixed in kept.fixed_ips])
+        chosen = make_port(
+            self.core,
+            self.project_a,
+            setup.id,
+            fixed_ips=[{"ip_address": "192.168.50.77"}],
+            mac_address="fa:16:3e:00:00:77",
+        )
+        self.assertEqual(
+            ("192.168.50.77", "fa:16:3e:00:00:77"), (str(chosen.fixed_ips[0].ip_address), chosen.mac_address)
+        )
+        for_b = make_port(
+            self.core,
+            self.admin,
+            setup.id,
+            project_id=self.project_b.project_id,
+            fixed_ips=[{"ip_address": "192.168.50.79"}],
+        )
+        self.assertEqual("192.168.50.79", str(for_b.fixed_ips[0].ip_address))
