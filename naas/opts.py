@@ -23,6 +23,8 @@ import os
 from oslo_config import cfg
 from oslo_db import options as db_options
 
+from naas.requests import FIXED_IPS_LIST_LIMIT, MAX_FIXED_IPS_PER_PORT
+
 __all__ = [
     "API_GROUP",
     "BOOTSTRAP_GROUP",
@@ -51,7 +53,7 @@ BOOTSTRAP_GROUP = "bootstrap"
 API_GROUP = "api"
 """The option group of ``naas-server``, the Networking API over HTTP."""
 
-#: The ``[DEFAULT]`` options: which plugins, backends and observers, and where state lives.
+#: The ``[DEFAULT]`` options: which plugins, backends and observers, where state lives, and the rules' limits.
 core_opts = [
     cfg.StrOpt(
         "core_plugin",
@@ -82,6 +84,14 @@ core_opts = [
         "observers",
         default=[],
         help="Observers (aliases in naas.observers or module:Class paths) told of every change.",
+    ),
+    cfg.IntOpt(
+        "max_fixed_ips_per_port",
+        default=MAX_FIXED_IPS_PER_PORT,
+        min=1,
+        max=FIXED_IPS_LIST_LIMIT,
+        help="The most addresses (fixed_ips) one port, or one router's gateway, may have; Neutron's option of "
+        "the same name. A request asking for more is refused before any address is taken.",
     ),
 ]
 

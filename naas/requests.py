@@ -41,6 +41,7 @@ from naas.resources import FixedIP, parse_filters, unsafe_text_reason
 
 __all__ = [
     "DESCRIPTION_MAX_LENGTH",
+    "FIXED_IPS_LIST_LIMIT",
     "MAX_ALLOCATION_POOLS",
     "MAX_FIXED_IPS_PER_PORT",
     "MAX_SUBNETPOOL_PREFIXES",
@@ -91,8 +92,12 @@ NAME_MAX_LENGTH: Final = 255
 """The longest name, description-like text (``device_id``, ``device_owner``) or project id: the column size."""
 
 MAX_FIXED_IPS_PER_PORT: Final = 5
-"""The most ``fixed_ips`` entries a port (or a router gateway's ``external_fixed_ips``) may ask for: Neutron's
-default ``max_fixed_ips_per_port``. One request holds its network's lock while it takes them all."""
+"""The most addresses a port (a router gateway too) may have unless ``[DEFAULT] max_fixed_ips_per_port`` says
+otherwise: Neutron's default. The core rules check it (:attr:`naas.rules.CoreRules.max_fixed_ips_per_port`)."""
+
+FIXED_IPS_LIST_LIMIT: Final = 64
+"""The most ``fixed_ips`` (or ``external_fixed_ips``) entries any request may list, whatever
+``max_fixed_ips_per_port`` is set to (its maximum): one request holds its network's lock while it takes them all."""
 
 MAX_ALLOCATION_POOLS: Final = 256
 """The most allocation pools a subnet may have. Stored as one text column, this keeps the longest IPv6 list
@@ -545,6 +550,10 @@ class SubnetUpdate(Request):
     tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
 
 
+# A pool's prefix-length bounds: 0 would allow a /0 subnet, which no subnet may be (finding 14).
+_POOL_PREFIXLEN: Final = to_int_between(1, 128)
+
+
 def _to_pool_prefixes(value: Any) -> tuple[netaddr.IPNetwork, ...]:
     from naas.ipam import check_special_purpose, compact_prefixes
 
@@ -564,9 +573,9 @@ class SubnetPoolCreate(Request):
     prefixes: tuple[netaddr.IPNetwork, ...] = attribute(_to_pool_prefixes)
     name: str = attribute(to_name, default="")
     project_id: str | None = attribute(optional(to_project_id), default=None)
-    default_prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
-    min_prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
-    max_prefixlen: int | None = attribute(optional(to_int_between(0, 128)), default=None)
+    default_prefixlen: int | None = attribute(optional(_POOL_PREFIXLEN), default=None)
+    min_prefixlen: int | None = attribute(optional(_POOL_PREFIXLEN), default=None)
+    max_prefixlen: int | None = attribute(optional(_POOL_PREFIXLEN), default=None)
     shared: bool = attribute(to_bool, default=False, admin_only=True)
     is_default: bool = attribute(to_bool, default=False, admin_only=True)
     default_quota: int | None = attribute(optional(to_int_between(0, 2**63 - 1)), default=None)
@@ -600,9 +609,9 @@ class SubnetPoolUpdate(Request):
 
     name: str | Unset = attribute(to_name, default=UNSET)
     prefixes: tuple[netaddr.IPNetwork, ...] | Unset = attribute(_to_pool_prefixes, default=UNSET)
-    default_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
-    min_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
-    max_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
+    default_prefixlen: int | Unset = attribute(_POOL_PREFIXLEN, default=UNSET)
+    min_prefixlen: int | Unset = attribute(_POOL_PREFIXLEN, default=UNSET)
+    max_prefixlen: int | Unset = attribute(_POOL_PREFIXLEN, default=UNSET)
     is_default: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
     default_quota: int | Unset | None = attribute(optional(to_int_between(0, 2**63 - 1)), default=UNSET)
     description: str | Unset = attribute(to_description, default=UNSET)
@@ -623,7 +632,7 @@ class PortCreate(Request):
     device_id: str = attribute(to_name, default="")
     device_owner: str = attribute(to_name, default="", admin_only=is_network_device_owner)
     fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(
-        optional(_nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT)), default=None
+        optional(_nested_list(FixedIPRequest, FIXED_IPS_LIST_LIMIT)), default=None
     )
     description: str = attribute(to_description, default="")
     tags: tuple[str, ...] = attribute(to_tags, default=())
@@ -638,7 +647,7 @@ class PortUpdate(Request):
     device_id: str | Unset = attribute(to_name, default=UNSET)
     device_owner: str | Unset = attribute(to_name, default=UNSET, admin_only=is_network_device_owner)
     fixed_ips: tuple[FixedIPRequest, ...] | Unset = attribute(
-        _nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT), default=UNSET
+        _nested_list(FixedIPRequest, FIXED_IPS_LIST_LIMIT), default=UNSET
     )
     description: str | Unset = attribute(to_description, default=UNSET)
     tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
@@ -653,7 +662,7 @@ class GatewayRequest(Request):
     network_id: str = attribute(to_id)
     enable_snat: bool = attribute(to_bool, default=True, admin_only=True)
     external_fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(
-        optional(_nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT)), default=None, admin_only=True
+        optional(_nested_list(FixedIPRequest, FIXED_IPS_LIST_LIMIT)), default=None, admin_only=True
     )
 
 

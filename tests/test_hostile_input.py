@@ -22,7 +22,7 @@ from naas import AutoAllocator, exceptions
 from naas.context import RequestContext, admin_context
 from naas.plugins.core import CorePlugin
 from naas.plugins.l3 import L3Plugin
-from naas.requests import MAX_ALLOCATION_POOLS, MAX_FIXED_IPS_PER_PORT, MAX_SUBNETPOOL_PREFIXES
+from naas.requests import FIXED_IPS_LIST_LIMIT, MAX_ALLOCATION_POOLS, MAX_FIXED_IPS_PER_PORT, MAX_SUBNETPOOL_PREFIXES
 from naas.resources import MAX_FILTER_VALUES
 from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
 from naas_plugins.sql import SqlCorePlugin, SqlL3Plugin
@@ -138,7 +138,21 @@ def test_finding_4_a_port_asking_for_more_fixed_ips_than_the_limit_is_refused(an
         {"network_id": any_world.network.id, "fixed_ips": entries},
     )
 
-    assert str(MAX_FIXED_IPS_PER_PORT) in reason
+    assert str(FIXED_IPS_LIST_LIMIT) in reason
+
+
+def test_finding_4_more_than_max_fixed_ips_per_port_is_refused_before_any_address_is_taken(any_world: World) -> None:
+    entries = [{"subnet_id": any_world.subnet.id}] * (MAX_FIXED_IPS_PER_PORT + 1)
+
+    reason = any_world.bad_request(
+        "port",
+        "fixed_ips",
+        any_world.core.create_port,
+        TENANT,
+        {"network_id": any_world.network.id, "fixed_ips": entries},
+    )
+
+    assert f"the limit is {MAX_FIXED_IPS_PER_PORT} a port (max_fixed_ips_per_port)" in reason
 
 
 def test_finding_4_the_limit_itself_is_allowed(world: World) -> None:
@@ -485,7 +499,10 @@ def test_finding_3_a_tenant_cannot_pick_its_floating_ip_address(any_world: World
     error = any_world.refused(exceptions.NotAuthorized, any_world.l3.create_floatingip, TENANT, body)
 
     assert "floating_ip_address" in str(error)
-    assert str(any_world.l3.create_floatingip(ADMIN, body).floating_ip_address) == "203.0.113.1"
+    chosen = {**body, "floating_ip_address": "203.0.113.7"}
+    assert str(any_world.l3.create_floatingip(ADMIN, chosen).floating_ip_address) == "203.0.113.7"
+    # The external subnet's gateway (the upstream router) is no floating IP's, not even an admin's.
+    any_world.bad_request("floatingip", "floating_ip_address", any_world.l3.create_floatingip, ADMIN, body)
 
 
 @pytest.mark.parametrize("owner", ["network:router_interface", "network:router_gateway", "network:dhcp"])

@@ -21,7 +21,15 @@ def test_list_opts_groups_and_names() -> None:
     listed = {group: [opt.name for opt in group_opts] for group, group_opts in opts.list_opts()}
 
     assert list(listed) == ["DEFAULT", "database", "bootstrap", "api"]
-    assert listed["DEFAULT"] == ["core_plugin", "l3_plugin", "state_path", "backends", "observers", "auth_strategy"]
+    assert listed["DEFAULT"] == [
+        "core_plugin",
+        "l3_plugin",
+        "state_path",
+        "backends",
+        "observers",
+        "max_fixed_ips_per_port",
+        "auth_strategy",
+    ]
     # oslo.db's own options come from oslo.db's namespace; naas lists only the one it adds to the group.
     assert listed["database"] == ["auto_migrate", "response_timeout"]
 
@@ -37,6 +45,7 @@ def test_list_opts_returns_fresh_lists() -> None:
         "state_path",
         "backends",
         "observers",
+        "max_fixed_ips_per_port",
         "auth_strategy",
     ]
 
@@ -51,6 +60,7 @@ def test_defaults() -> None:
     assert (conf.backends, conf.observers) == ([], [])
     assert conf.database.connection is None
     assert conf.database.auto_migrate is True
+    assert conf.max_fixed_ips_per_port == 5  # Neutron's default
 
 
 def test_register_opts_is_idempotent() -> None:
@@ -71,6 +81,7 @@ def test_a_config_file_sets_every_option(config_from_file: ConfigFromFile, tmp_p
         state_path = {tmp_path}
         backends = linux, vendor.backend:Fabric
         observers = audit
+        max_fixed_ips_per_port = 2
 
         [database]
         connection = {database}
@@ -85,6 +96,7 @@ def test_a_config_file_sets_every_option(config_from_file: ConfigFromFile, tmp_p
     assert conf.database.connection == database
     assert (conf.backends, conf.observers) == (["linux", "vendor.backend:Fabric"], ["audit"])
     assert conf.database.auto_migrate is False
+    assert conf.max_fixed_ips_per_port == 2
 
 
 def regenerate(output: Path) -> subprocess.CompletedProcess[str]:

@@ -804,11 +804,21 @@ def test_macs_no_port_can_have_are_refused(mac: str, reason: str) -> None:
 @pytest.mark.parametrize(
     ("request_class", "body", "resource", "attribute"),
     [
-        (PortCreate, {"network_id": NETWORK_ID, "fixed_ips": [{"subnet_id": SUBNET_ID}] * 6}, "port", "fixed_ips"),
+        (
+            PortCreate,
+            {"network_id": NETWORK_ID, "fixed_ips": [{"subnet_id": SUBNET_ID}] * (requests.FIXED_IPS_LIST_LIMIT + 1)},
+            "port",
+            "fixed_ips",
+        ),
         (PortUpdate, {"fixed_ips": itertools.repeat({"subnet_id": SUBNET_ID})}, "port", "fixed_ips"),
         (
             RouterCreate,
-            {"external_gateway_info": {"network_id": NETWORK_ID, "external_fixed_ips": [{"subnet_id": SUBNET_ID}] * 6}},
+            {
+                "external_gateway_info": {
+                    "network_id": NETWORK_ID,
+                    "external_fixed_ips": [{"subnet_id": SUBNET_ID}] * (requests.FIXED_IPS_LIST_LIMIT + 1),
+                }
+            },
             "router",
             "external_gateway_info",
         ),
@@ -837,6 +847,7 @@ def test_every_list_attribute_has_a_limit(
 
 def test_the_limits_are_neutron_s_and_fit_the_columns() -> None:
     assert requests.MAX_FIXED_IPS_PER_PORT == 5
+    assert requests.MAX_FIXED_IPS_PER_PORT <= requests.FIXED_IPS_LIST_LIMIT < 32767  # ip_allocations.position
     longest_pool = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,")
     longest_prefix = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124,")
     assert requests.MAX_ALLOCATION_POOLS * longest_pool < 65535

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from naas.auto_allocate import DRY_RUN
-from naas.cli.base import NaasCommand, NaasLister, NaasShowOne, add_project_option, displayed
+from naas.cli.base import NaasCommand, NaasLister, NaasShowOne, displayed
 from naas.cli.session import Session
 from naas.cli.topology import collect
 
@@ -36,12 +36,29 @@ def describe_topology(session: Session, network_id: str, project_id: str) -> dic
     }
 
 
+def _named_project(text: str) -> str:
+    """An argparse ``type`` for ``--project``: a project, never the text ``None``."""
+    if text == "None":
+        # The library reads "None" as the caller's own project: what Neutron's clients send for "no project".
+        raise argparse.ArgumentTypeError(
+            "'None' names no project (get me a network would act on the admin project); "
+            "leave --project out to mean the admin project"
+        )
+    return text
+
+
+def _add_project_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--project", metavar="PROJECT", type=_named_project, help="The project (default: the admin project)."
+    )
+
+
 class CreateAutoAllocatedTopology(NaasShowOne):
     """Give a project its network, subnets and router to the default external network (idempotent)."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        add_project_option(parser, "The project (default: the admin project).")
+        _add_project_option(parser)
         parser.add_argument(
             "--check-resources",
             action="store_true",
@@ -71,7 +88,7 @@ class DeleteAutoAllocatedTopology(NaasCommand):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        add_project_option(parser, "The project (default: the admin project).")
+        _add_project_option(parser)
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:

@@ -57,8 +57,10 @@ from naas.ipam import (
     validate_allocation_pools,
     validate_gateway,
 )
+from naas.opts import register_opts
 from naas.plugins.core import CorePlugin, Filters
 from naas.requests import (
+    MAX_FIXED_IPS_PER_PORT,
     UNSET,
     FixedIPRequest,
     NetworkCreate,
@@ -102,6 +104,7 @@ R = TypeVar("R", bound=Resource)
 # Ports that tie an external network to routers: it cannot stop being external while they exist.
 _EXTERNAL_USERS = (DEVICE_OWNER_ROUTER_GATEWAY, DEVICE_OWNER_FLOATINGIP)
 _ROUTER_PORT_OWNERS = (DEVICE_OWNER_ROUTER_INTERFACE, DEVICE_OWNER_ROUTER_GATEWAY)
+_L3_DEVICE_OWNERS = (*_ROUTER_PORT_OWNERS, DEVICE_OWNER_FLOATINGIP)
 
 
 def new_id() -> str:
@@ -138,13 +141,25 @@ class CoreRules(CorePlugin):
         self.events = events if events is not None else EventRegistry()
         #: Where ``created_at`` and ``updated_at`` come from (the L3 rules read it too); tests may replace it.
         self.clock: Clock = utc_now
+        #: The most addresses a port may have (``[DEFAULT] max_fixed_ips_per_port``, see :meth:`apply_options`).
+        self.max_fixed_ips_per_port = MAX_FIXED_IPS_PER_PORT
         #: The network backends this plugin's changes are programmed on (none: storage only).
         self.dataplane = Dataplane(storage, backends)
 
     @classmethod
     def from_config(cls, conf: cfg.ConfigOpts, *, events: EventRegistry, backends: BackendChain | None = None) -> Self:
         """Build the plugin with the configured backends (the loader passes the chain it built)."""
-        return cls(events=events, backends=backends)  # type: ignore[call-arg]
+        plugin = cls(events=events, backends=backends)  # type: ignore[call-arg]
+        return plugin.apply_options(conf)
+
+    def apply_options(self, conf: cfg.ConfigOpts) -> Self:
+        """Take the rules' settings from naas's ``[DEFAULT]`` options (registering them if need be); return self.
+
+        A subclass whose ``from_config`` builds the plugin itself calls this on what it built.
+        """
+        register_opts(conf)
+        self.max_fixed_ips_per_port = conf.max_fixed_ips_per_port
+        return self
 
     def close(self) -> None:
         self.storage.close()
@@ -762,6 +777,7 @@ class CoreRules(CorePlugin):
     def create_port(self, context: RequestContext, port: PortCreate | Mapping[str, Any]) -> Port:
         request = PortCreate.parse(port)
         policy.check_admin_only(context, request)
+        _check_not_l3_device_owner(request.device_owner)
         return self.write(lambda tx, after: self.create_port_in(tx, context, request, after))
 
     def create_port_in(
@@ -774,6 +790,7 @@ class CoreRules(CorePlugin):
         network = self.network_in(tx, context, request.network_id)
         if not (context.is_admin or network.shared or network.project_id == context.project_id):
             raise NotAuthorized(f"Only the owner or an admin may create ports on network {network.id}")
+        _check_may_choose_addresses(context, network, request.fixed_ips, request.mac_address)
         port_id = port_id or new_id()
         self.events.notify(ResourceType.PORT, Event.BEFORE_CREATE, context, port_id, request=request)
         if request.fixed_ips is None:
@@ -824,6 +841,12 @@ class CoreRules(CorePlugin):
             current = self.port_in(tx, context, port_id, for_update=True)
             policy.check_modify(context, current, port_id)
             check_revision(current, if_revision)
+            if request.device_owner is not UNSET and request.device_owner != current.device_owner:
+                _check_not_l3_device_owner(request.device_owner)
+            if request.fixed_ips is not UNSET:
+                network = tx.network(current.network_id)
+                assert network is not None  # a port's network outlives it
+                _check_may_choose_addresses(context, network, request.fixed_ips, None, current.fixed_ips)
             if _rewires(current, request):
                 self._check_not_l3_owned(tx, current)
             return self.update_port_in(tx, context, current, request, after)
@@ -984,8 +1007,16 @@ class CoreRules(CorePlugin):
         A subnet's gateway address goes to a plain port only on a private network
         of the caller's (to be attached to a router next) or for an admin: on a
         shared or external network a plain port holding it would capture other
-        projects' traffic (finding 3). Router interfaces may always hold it.
+        projects' traffic (finding 3). Router interfaces may always hold it; a
+        floating IP or router gateway never does, even an admin's.
         """
+        if len(wanted) > self.max_fixed_ips_per_port:
+            raise BadRequest(
+                "port",
+                "fixed_ips",
+                f"asks for {len(wanted)} addresses, the limit is {self.max_fixed_ips_per_port} a port "
+                "(max_fixed_ips_per_port)",
+            )
         plan = plan_fixed_ips(wanted, current)
         results = list(plan.kept)
         for fixed_ip in plan.released:
@@ -998,12 +1029,7 @@ class CoreRules(CorePlugin):
                 if address is not None:
                     address = validate_address_for_subnet(subnet.cidr, address)
                     if address == subnet.gateway_ip and not _may_hold_gateway(context, network, device_owner):
-                        raise BadRequest(
-                            "port",
-                            "fixed_ips",
-                            f"{address} is the gateway address of subnet {subnet.id}: "
-                            "on a shared or external network only a router interface may hold it",
-                        )
+                        raise BadRequest("port", "fixed_ips", _gateway_refusal(address, subnet.id, device_owner))
                 results[index] = FixedIP(subnet_id=subnet.id, ip_address=tx.take_address(subnet, address))
         return tuple(fixed for fixed in results if fixed is not None)
 
@@ -1049,10 +1075,64 @@ class CoreRules(CorePlugin):
 
 
 def _may_hold_gateway(context: RequestContext, network: Network, device_owner: str) -> bool:
+    if device_owner in _EXTERNAL_USERS:
+        # The external subnet's gateway is the upstream router every router gateway goes through: a floating
+        # IP or another router's gateway on it would cut every project off, whoever asked (finding 3).
+        return False
     if context.is_admin or device_owner == DEVICE_OWNER_ROUTER_INTERFACE:
         return True
     private = not (network.shared or network.router_external)
     return private and network.project_id == context.project_id
+
+
+def _check_may_choose_addresses(
+    context: RequestContext,
+    network: Network,
+    fixed_ips: Sequence[FixedIPRequest] | None,
+    mac_address: str | None,
+    current: Sequence[FixedIP] = (),
+) -> None:
+    """NotAuthorized unless the caller owns ``network`` (or is an admin) when it picks an address or a MAC.
+
+    Neutron's default policy (``create_port:fixed_ips:ip_address``, ``create_port:mac_address``): on a
+    shared network, another project's port takes what the network hands out, so it cannot squat an address
+    the owner planned for, or pose as another machine. Keeping an address the port already has is not a
+    choice.
+    """
+    if context.is_admin or network.project_id == context.project_id:
+        return
+    if mac_address is not None:
+        raise NotAuthorized(f"Only the owner of network {network.id} or an admin may choose a port's mac_address")
+    held = {fixed.ip_address for fixed in current}
+    if any(entry.ip_address is not None and entry.ip_address not in held for entry in fixed_ips or ()):
+        raise NotAuthorized(
+            f"Only the owner of network {network.id} or an admin may choose a port's ip_address (fixed_ips)"
+        )
+
+
+def _check_not_l3_device_owner(device_owner: str) -> None:
+    """BadRequest on ``device_owner`` if it is one the L3 rules give their own ports, even for an admin.
+
+    A router's interfaces and gateway are the ports naming it with these owners: a port made through the
+    port API with one would join a router unchecked (no overlap or one-per-subnet check), so only the L3
+    rules make such ports (finding 2).
+    """
+    if device_owner in _L3_DEVICE_OWNERS:
+        raise BadRequest(
+            "port",
+            "device_owner",
+            f"{device_owner} ports are made by the L3 plugin (a router interface, a router's gateway, a "
+            "floating IP), not through the port API",
+        )
+
+
+def _gateway_refusal(address: netaddr.IPAddress, subnet_id: str, device_owner: str) -> str:
+    if device_owner in _EXTERNAL_USERS:
+        return f"{address} is the gateway address of subnet {subnet_id}: no floating IP or router gateway may hold it"
+    return (
+        f"{address} is the gateway address of subnet {subnet_id}: "
+        "on a shared or external network only a router interface may hold it"
+    )
 
 
 def _visible(context: RequestContext, resources: Iterable[R], kind: type[R], filters: Filters | None) -> list[R]:

@@ -649,9 +649,12 @@ class L3Rules(L3Plugin):
             # Same external network: change SNAT and, if asked, the gateway port's addresses.
             port = old_port
             if gateway.external_fixed_ips is not None:
-                port = self.core.update_port_in(
-                    tx, admin, old_port, PortUpdate(fixed_ips=gateway.external_fixed_ips), after
-                )
+                try:
+                    port = self.core.update_port_in(
+                        tx, admin, old_port, PortUpdate(fixed_ips=gateway.external_fixed_ips), after
+                    )
+                except BadRequest as error:
+                    raise BadRequest("router", "external_gateway_info", f"{error.attribute}: {error.reason}") from error
             return _with_gateway(router, gateway.enable_snat, port)
         if old_port is not None:
             # Floating IPs on the old network reach their ports through this gateway.

@@ -446,11 +446,12 @@ class AutoAllocationConformance(ConformanceCase):
         """Finding 2: another project's interface and floating IP locked the victim out of its own topology.
 
         An admin attaches another project's subnet to the victim's router (the
-        one way left to do it), that project gives its instance a floating IP
-        through the router, and a port of that project claims to be one of the
-        router's interfaces (what any project could do before device owners
-        were restricted). The victim's delete removes its topology; the other
-        project keeps its network, subnet, instance port and floating IP.
+        one way left to do it), and that project gives its instance a floating
+        IP through the router. A port claiming to be one of the router's
+        interfaces by its device owner (what any project could make before
+        device owners were restricted) is refused even to an admin. The
+        victim's delete removes its topology; the other project keeps its
+        network, subnet, instance port and floating IP.
         """
         deployment = self.deploy()
         assert deployment.external_network is not None
@@ -464,15 +465,13 @@ class AutoAllocationConformance(ConformanceCase):
             self.other, {"floating_network_id": deployment.external_network.id, "port_id": instance.id}
         )
         self.assertEqual(router_id, floatingip.router_id)
-        self.core.create_port(
-            self.admin,
-            {
-                "network_id": theirs.id,
-                "project_id": "project-b",
-                "device_owner": DEVICE_OWNER_ROUTER_INTERFACE,
-                "device_id": router_id,
-            },
-        )
+        spoofed = {
+            "network_id": theirs.id,
+            "project_id": "project-b",
+            "device_owner": DEVICE_OWNER_ROUTER_INTERFACE,
+            "device_id": router_id,
+        }
+        self.assertBadRequest("port", "device_owner", self.core.create_port, self.admin, spoofed)
 
         self.allocator.delete_auto_allocated_topology(self.project, None)
 

@@ -11,10 +11,11 @@ A driver author runs it against their plugin by combining it with a
             return MyCorePlugin(events=naas.EventRegistry())
 
 Every contract method of :class:`naas.plugins.CorePlugin`, every error its
-docstrings name, malformed input, tenant isolation, the one-default rules,
-address and prefix allocation, lifecycle events and concurrent use from many
-threads, and Neutron's standard attributes (description, tags, timestamps,
-revision numbers and ``if_revision`` preconditions) are covered. Tests of what the plugin class leaves out of its
+docstrings name, malformed and hostile input (what a multi-tenant API passes
+on), tenant isolation, the one-default rules, address and prefix allocation,
+lifecycle events, concurrent use from many threads, and Neutron's standard
+attributes (description, tags, timestamps, revision numbers and ``if_revision``
+preconditions) are covered. Tests of what the plugin class leaves out of its
 ``CAPABILITIES`` (:mod:`naas.capabilities`) are skipped, naming the capability.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from naas.testing._core_base import CoreSuiteBase
 from naas.testing._core_concurrency import ConcurrencyTests
 from naas.testing._core_events import EventTests
+from naas.testing._core_hostile import HostileInputTests
 from naas.testing._core_ipam import SubnetFromPoolTests
 from naas.testing._core_isolation import IsolationTests
 from naas.testing._core_isolation_matrix import CoreIsolationMatrix
@@ -44,6 +46,7 @@ class CorePluginConformance(
     StandardAttributeTests,
     IsolationTests,
     CoreIsolationMatrix,
+    HostileInputTests,
     EventTests,
     ConcurrencyTests,
     CoreSuiteBase,

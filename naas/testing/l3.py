@@ -19,8 +19,10 @@ A driver author runs it against their plugin by combining it with a
 Every contract method of :class:`naas.plugins.L3Plugin` and every error its
 docstrings name are covered: routers and gateways, interfaces (and the deletes
 they refuse), floating IPs, their standard attributes and ``if_revision``,
-tenant isolation, lifecycle events, concurrent use from many threads, and two instances over one storage building one
-get-me-a-network topology per project. The core plugin need not be naas's own,
+the gateway attributes only an admin sets, hostile input, tenant isolation,
+lifecycle events, concurrent use from many threads, and two instances over one
+storage building one get-me-a-network topology per project. The core plugin
+need not be naas's own,
 but it must pass :class:`~naas.testing.CorePluginConformance`. Tests of what the
 plugin classes leave out of their ``CAPABILITIES`` (:mod:`naas.capabilities`)
 are skipped, naming the plugin and the capability.
@@ -32,6 +34,7 @@ from naas.testing._l3_base import L3SuiteBase
 from naas.testing._l3_concurrency import L3ConcurrencyTests
 from naas.testing._l3_events import L3EventTests
 from naas.testing._l3_floatingips import FloatingIPTests
+from naas.testing._l3_hostile import L3HostileInputTests
 from naas.testing._l3_interfaces import RouterInterfaceTests
 from naas.testing._l3_isolation import L3IsolationTests
 from naas.testing._l3_isolation_matrix import L3IsolationMatrix
@@ -49,6 +52,7 @@ class L3PluginConformance(
     L3StandardAttributeTests,
     L3IsolationTests,
     L3IsolationMatrix,
+    L3HostileInputTests,
     L3EventTests,
     L3ConcurrencyTests,
     SharedStorageTests,

@@ -52,10 +52,10 @@ class SqlCorePlugin(CoreRules):
         url, options = engine_options_from_conf(conf)
         auto_migrate = conf.database.auto_migrate
         plugin = cls(url, events, auto_migrate=auto_migrate, engine_options=options, backends=backends)
-        if not auto_migrate:
-            try:
+        try:
+            if not auto_migrate:
                 migration.check_schema(plugin.database.engine)
-            except migration.SchemaOutOfDate:
-                plugin.close()
-                raise
-        return plugin
+            return plugin.apply_options(conf)
+        except Exception:
+            plugin.close()
+            raise

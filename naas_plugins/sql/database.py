@@ -309,7 +309,14 @@ class Database:
         self.response_timeout: float = float(options.pop("response_timeout", DEFAULT_RESPONSE_TIMEOUT))
         self.url: str | None
         if isinstance(connection, str):
-            url = sa.engine.make_url(connection)
+            try:
+                url = sa.engine.make_url(connection)
+            except sa.exc.ArgumentError:
+                # Not SQLAlchemy's words, which blame no setting, nor the text, which may hold a password.
+                raise ValueError(
+                    "[database] connection is not a database URL: expected dialect+driver://user@host/database "
+                    "(such as postgresql+psycopg2://naas@db.example.org/naas) or sqlite:////path/to/file"
+                ) from None
             self.url = connection
             if url.get_backend_name() == "sqlite":
                 # oslo.db gives SQLite files a NullPool, which takes no pool_timeout.

@@ -98,3 +98,18 @@ def test_delete_without_a_topology_does_nothing(cli: Run) -> None:
     result = cli(*DELETE, "--project", "nobody")
 
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@pytest.mark.usefixtures("bootstrapped")
+@pytest.mark.parametrize("command", [CREATE, DELETE])
+def test_project_none_is_a_usage_error_not_the_admin_project(
+    cli: Run, plugins: Plugins, command: tuple[str, ...]
+) -> None:
+    """Finding 20: the library reads "None" as the caller's project (Neutron's clients send it); an operator
+    typing it meant some project, not the admin one."""
+    result = cli(*command, "--project", "None")
+
+    assert result.returncode == 2
+    assert "--project: 'None' names no project" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # argparse's usage line and the error, no traceback
+    assert plugins.l3.get_routers(admin_context()) == []

@@ -41,7 +41,7 @@ class ExampleCorePlugin(CoreRules):
         directory = os.path.dirname(os.path.abspath(state_file))
         if not os.path.isdir(directory):
             raise ValueError(f"[example] state_file = {state_file}: directory {directory} does not exist")
-        return cls(state_file, events=events, backends=backends)
+        return cls(state_file, events=events, backends=backends).apply_options(conf)
 
 
 class ExampleL3Plugin(L3Rules):

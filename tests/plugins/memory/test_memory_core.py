@@ -16,7 +16,7 @@ import pytest
 from naas import exceptions
 from naas.context import RequestContext
 from naas.events import Event, EventPayload, ResourceType
-from naas_plugins.memory import MemoryCorePlugin
+from naas_plugins.memory import MemoryCorePlugin, MemoryL3Plugin
 
 from .conftest import Deployment
 
@@ -70,11 +70,10 @@ class TestNetworks:
         assert not updated.router_external and not updated.is_default
 
     def test_cannot_stop_being_external_under_a_gateway(
-        self, core: MemoryCorePlugin, admin: RequestContext, deployment: Deployment
+        self, core: MemoryCorePlugin, l3: MemoryL3Plugin, admin: RequestContext, deployment: Deployment
     ) -> None:
-        gateway = core.create_port(
-            admin, {"network_id": deployment.external.id, "device_owner": "network:router_gateway"}
-        )
+        router = l3.create_router(admin, {"external_gateway_info": {"network_id": deployment.external.id}})
+        (gateway,) = core.get_ports(admin, {"device_id": router.id})
         with pytest.raises(exceptions.InUse) as caught:
             core.update_network(admin, deployment.external.id, {"router:external": False})
         assert caught.value.users == (gateway.id,)

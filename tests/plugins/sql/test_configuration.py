@@ -118,6 +118,14 @@ class TestConfiguration(testtools.TestCase):
         self.assertEqual(("naas.l3_plugins", "sql"), (error.namespace, error.name))
         self.assertIsInstance(error.__cause__, TypeError)
 
+    def test_a_connection_that_is_no_url_names_the_option_and_never_the_text(self) -> None:
+        """Finding 17: SQLAlchemy's "Could not parse SQLAlchemy URL" blamed the plugin and no setting."""
+        conf = _config(self.tmp, f"[DEFAULT]\nstate_path = {self.tmp}\n[database]\nconnection = naas:s3cret@db\n")
+        error = self.assertRaises(ValueError, SqlCorePlugin.from_config, conf, events=EventRegistry())
+        self.assertIn("[database] connection is not a database URL", str(error))
+        self.assertNotIn("s3cret", str(error))
+        self.assertEqual(["naas.conf"], [path.name for path in self.tmp.iterdir()])  # no database file made
+
     def test_a_transaction_context_can_be_given_instead_of_a_url(self) -> None:
         context = enginefacade.transaction_context()
         context.configure(connection=f"sqlite:///{self.tmp / 'given.sqlite'}", sqlite_fk=True)
