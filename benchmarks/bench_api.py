@@ -12,7 +12,7 @@ client processes, so the clients' own interpreter lock does not cap the rate):
 Prints requests/s, p50 and p99 latency per phase, and the 4-worker / 1-worker
 ratio (SPEC.md's target: at least 1.8x on 2 cores), and the CPU time each request
 cost the naas-server processes, PostgreSQL (all its processes: other users of the
-server count too) and the load clients: on a machine shared with other work the
+server count too; one that exits during a phase is missed) and the load clients: on a machine shared with other work the
 rates move with its load, the CPU per request much less. Then, on the 1-worker server,
 one client at a time: the p50 of ``GET /v2.0/networks/<id>`` over HTTP, of the
 same request through the WSGI application in this process, and of the library
@@ -220,8 +220,20 @@ def server_processes(pid: int) -> list[psutil.Process]:
     return [master, *master.children(recursive=True)]
 
 
-def postgres_processes() -> list[psutil.Process]:
-    return [process for process in psutil.process_iter(["name"]) if process.info["name"] == "postgres"]
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of each running postgres process, by pid."""
+    seconds = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if process.info["name"] == "postgres" and times is not None:
+            seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """PostgreSQL's CPU seconds since ``before``: of the processes running now (one that exited meanwhile is missed,
+    so this is a lower bound)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in postgres_cpu_seconds().items())
 
 
 def load(address: str, kind: str, clients: int, seconds: float, server_pid: int) -> dict[str, Any]:
@@ -232,8 +244,8 @@ def load(address: str, kind: str, clients: int, seconds: float, server_pid: int)
         context.Process(target=client_process, args=(address, kind, share + (1 if n < extra else 0), seconds, results))
         for n in range(CLIENT_PROCESSES)
     ]
-    server, postgres = server_processes(server_pid), postgres_processes()
-    server_cpu, postgres_cpu = cpu_seconds(server), cpu_seconds(postgres)
+    server = server_processes(server_pid)
+    server_cpu, postgres_before = cpu_seconds(server), postgres_cpu_seconds()
     started = time.monotonic()
     for process in processes:
         process.start()
@@ -248,7 +260,7 @@ def load(address: str, kind: str, clients: int, seconds: float, server_pid: int)
     for process in processes:
         process.join(timeout=60)
     elapsed = time.monotonic() - started
-    server_cpu, postgres_cpu = cpu_seconds(server) - server_cpu, cpu_seconds(postgres) - postgres_cpu
+    server_cpu, postgres_cpu = cpu_seconds(server) - server_cpu, postgres_cpu_since(postgres_before)
     per_request = 1e3 / max(len(latencies), 1)
     latencies.sort()
     return {
