@@ -10,7 +10,10 @@ client processes, so the clients' own interpreter lock does not cap the rate):
   request for a project never seen before (a full dual-stack build).
 
 Prints requests/s, p50 and p99 latency per phase, and the 4-worker / 1-worker
-ratio (SPEC.md's target: at least 1.8x on 2 cores). Then, on the 1-worker server,
+ratio (SPEC.md's target: at least 1.8x on 2 cores), and the CPU time each request
+cost the naas-server processes, PostgreSQL (all its processes: other users of the
+server count too; one that exits during a phase is missed) and the load clients: on a machine shared with other work the
+rates move with its load, the CPU per request much less. Then, on the 1-worker server,
 one client at a time: the p50 of ``GET /v2.0/networks/<id>`` over HTTP, of the
 same request through the WSGI application in this process, and of the library
 call it ends in (``core.get_network``); HTTP's overhead is the HTTP p50 minus
@@ -113,7 +116,7 @@ def seed(config_file: Path, networks: int) -> str:
 
 
 @contextmanager
-def naas_server(config_file: Path, port: int, workers: int) -> Iterator[str]:
+def naas_server(config_file: Path, port: int, workers: int) -> Iterator[tuple[str, int]]:
     command = shutil.which("naas-server", path=str(Path(sys.executable).parent)) or "naas-server"
     log = open(config_file.with_suffix(".log"), "wb")
     process = subprocess.Popen([command, "--config-file", str(config_file)], stdout=log, stderr=subprocess.STDOUT)
@@ -132,7 +135,7 @@ def naas_server(config_file: Path, port: int, workers: int) -> Iterator[str]:
             if status == 200 and len(psutil.Process(process.pid).children()) >= workers:
                 break
             time.sleep(0.1)
-        yield url
+        yield url, process.pid
     finally:
         children = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
         os.kill(process.pid, signal.SIGTERM)
@@ -160,7 +163,9 @@ def get(address: str, path: str, connection: http.client.HTTPConnection | None =
 
 
 def client_process(address: str, kind: str, threads: int, seconds: float, results: Any) -> None:
-    """``threads`` clients sending requests back to back for ``seconds``; puts (latencies, errors) on ``results``."""
+    """``threads`` clients sending requests back to back for ``seconds``; puts (latencies, errors, CPU seconds)
+    on ``results``."""
+    cpu_at_start = time.process_time()  # after the imports of this spawned process
     latencies: list[float] = []
     errors: collections.Counter[int] = collections.Counter()  # failed requests by status (0: no answer)
     lock = threading.Lock()
@@ -195,10 +200,43 @@ def client_process(address: str, kind: str, threads: int, seconds: float, result
         worker.start()
     for worker in workers:
         worker.join()
-    results.put((latencies, dict(errors)))
+    results.put((latencies, dict(errors), time.process_time() - cpu_at_start))
 
 
-def load(address: str, kind: str, clients: int, seconds: float) -> dict[str, Any]:
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU time of the processes still running."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def server_processes(pid: int) -> list[psutil.Process]:
+    master = psutil.Process(pid)
+    return [master, *master.children(recursive=True)]
+
+
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of each running postgres process, by pid."""
+    seconds = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if process.info["name"] == "postgres" and times is not None:
+            seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """PostgreSQL's CPU seconds since ``before``: of the processes running now (one that exited meanwhile is missed,
+    so this is a lower bound)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in postgres_cpu_seconds().items())
+
+
+def load(address: str, kind: str, clients: int, seconds: float, server_pid: int) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     share, extra = divmod(clients, CLIENT_PROCESSES)
@@ -206,18 +244,24 @@ def load(address: str, kind: str, clients: int, seconds: float) -> dict[str, Any
         context.Process(target=client_process, args=(address, kind, share + (1 if n < extra else 0), seconds, results))
         for n in range(CLIENT_PROCESSES)
     ]
+    server = server_processes(server_pid)
+    server_cpu, postgres_before = cpu_seconds(server), postgres_cpu_seconds()
     started = time.monotonic()
     for process in processes:
         process.start()
     latencies: list[float] = []
     errors: collections.Counter[int] = collections.Counter()
+    client_cpu = 0.0
     for _ in processes:
-        own, failed = results.get(timeout=seconds + 300)
+        own, failed, cpu = results.get(timeout=seconds + 300)
         latencies.extend(own)
         errors.update(failed)
+        client_cpu += cpu
     for process in processes:
         process.join(timeout=60)
     elapsed = time.monotonic() - started
+    server_cpu, postgres_cpu = cpu_seconds(server) - server_cpu, postgres_cpu_since(postgres_before)
+    per_request = 1e3 / max(len(latencies), 1)
     latencies.sort()
     return {
         "rps": len(latencies) / seconds,
@@ -227,6 +271,9 @@ def load(address: str, kind: str, clients: int, seconds: float) -> dict[str, Any
         "errors": sum(errors.values()),
         "statuses": ", ".join(f"{count} x {status or 'no answer'}" for status, count in sorted(errors.items())),
         "elapsed": elapsed,
+        "server_cpu_ms": server_cpu * per_request,
+        "postgres_cpu_ms": postgres_cpu * per_request,
+        "client_cpu_ms": client_cpu * per_request,
     }
 
 
@@ -313,15 +360,17 @@ def main() -> None:
                 port = free_port()
                 config_file = configure(Path(directory), database_url, workers, port, args.threads)
                 network_id = seed(config_file, args.networks)
-                with naas_server(config_file, port, workers) as address:
+                with naas_server(config_file, port, workers) as (address, server_pid):
                     for kind, label in (("list", "GET /v2.0/networks?limit=100"), ("gman", "get me a network (new)")):
-                        figures = load(address, kind, args.clients, args.seconds)
+                        figures = load(address, kind, args.clients, args.seconds, server_pid)
                         rates[(kind, workers)] = figures["rps"]
                         print(
                             f"PostgreSQL, {workers} worker(s), {args.clients} clients, {label}: "
                             f"{figures['rps']:.0f} req/s, p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms "
                             f"({figures['requests']} ok, {figures['errors']} failed{': ' if figures['errors'] else ''}"
-                            f"{figures['statuses']})"
+                            f"{figures['statuses']}); CPU per request: naas-server {figures['server_cpu_ms']:.1f} ms, "
+                            f"postgres {figures['postgres_cpu_ms']:.1f} ms, "
+                            f"load clients {figures['client_cpu_ms']:.1f} ms; load average {os.getloadavg()[0]:.2f}"
                         )
                     if workers == 1:
                         overheads = overhead(address, config_file, network_id, args.overhead_requests)

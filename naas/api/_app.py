@@ -28,7 +28,7 @@ from naas.api._auth import Caller, caller_from_environ
 from naas.api._collections import Collection, make_collections
 from naas.api._extensions import EXTENSIONS
 from naas.api._faults import ApiError, error_response, response_for_exception
-from naas.api.policies import ADMIN_ONLY_ATTRIBUTES, CONTEXT_IS_ADMIN
+from naas.api.policies import ADMIN_ONLY_ATTRIBUTES, CONTEXT_IS_ADMIN, target_keys
 from naas.auto_allocate import DRY_RUN, AutoAllocatedTopologyMixin
 from naas.context import RequestContext
 from naas.exceptions import BadRequest, NotFound
@@ -158,6 +158,14 @@ def _split_fixed_ips_filter(filters: dict[str, list[str]]) -> tuple[dict[str, li
     return rest, addresses
 
 
+def _read_value(target: Mapping[str, Any], key: str) -> tuple[Any, ...]:
+    """What a rule reading ``key`` sees of ``target``, as a hashable value: absent, or the value's type and repr."""
+    if key not in target:
+        return ()
+    value = target[key]
+    return (type(value), repr(value))
+
+
 class ApiApplication:
     """The ``/v2.0`` API over a core plugin, an L3 plugin and get-me-a-network; see :func:`naas.api.build_app`."""
 
@@ -258,38 +266,68 @@ class ApiApplication:
         if not self._passes(rule, target, caller.credentials):
             raise ApiError(403, "PolicyNotAuthorized", f"Rule {rule!r} does not allow this request.")
 
-    def _target(
+    def _target(self, context: RequestContext, collection: Collection, resource: Resource) -> dict[str, Any]:
+        """What the rules are checked on: the resource's wire form (see :meth:`_target_of`)."""
+        return self._target_of(context, collection, resource.to_dict())
+
+    def _target_of(
         self,
         context: RequestContext,
         collection: Collection,
-        resource: Resource,
+        body: dict[str, Any],
         networks: dict[str, tuple[bool, bool]] | None = None,
     ) -> dict[str, Any]:
-        """What the rules are checked on: the resource's wire form; a subnet's also says whether its network is
+        """The target for a resource's wire form ``body``: itself, and for a subnet whether its network is
         shared or external (``networks`` remembers those flags across one list)."""
-        target = resource.to_dict()
-        if collection.resource == "subnet":
-            network_id = str(target["network_id"])
-            known = networks if networks is not None else {}
-            if network_id not in known:
-                try:
-                    network = self.core.get_network(context.elevated(), network_id)
-                    known[network_id] = (network.shared, network.router_external)
-                except NotFound:  # deleted since the subnet was read: it grants nothing
-                    known[network_id] = (False, False)
-            target["network:shared"], target["network:router:external"] = known[network_id]
-        return target
+        if collection.resource != "subnet":
+            return body
+        network_id = str(body["network_id"])
+        known = networks if networks is not None else {}
+        if network_id not in known:
+            try:
+                network = self.core.get_network(context.elevated(), network_id)
+                known[network_id] = (network.shared, network.router_external)
+            except NotFound:  # deleted since the subnet was read: it grants nothing
+                known[network_id] = (False, False)
+        shared, external = known[network_id]
+        return {**body, "network:shared": shared, "network:router:external": external}
 
-    def _visible(
-        self,
-        caller: Caller,
-        context: RequestContext,
-        collection: Collection,
-        resource: Resource,
-        networks: dict[str, tuple[bool, bool]] | None = None,
-    ) -> bool:
-        target = self._target(context, collection, resource, networks)
+    def _visible(self, caller: Caller, context: RequestContext, collection: Collection, resource: Resource) -> bool:
+        target = self._target(context, collection, resource)
         return self._passes(f"get_{collection.resource}", target, caller.credentials)
+
+    def _visible_bodies(
+        self, caller: Caller, context: RequestContext, collection: Collection, resources: list[Resource]
+    ) -> list[tuple[Resource, dict[str, Any]]]:
+        """The resources of a list that the ``get_`` rule lets the caller see, each with its wire form.
+
+        The rule is evaluated once per distinct value of the target attributes it reads
+        (:func:`~naas.api.policies.target_keys`: ``project_id``, ``shared``... for the defaults, whatever a
+        policy file's rules name), not once per resource; a rule that may read anything is evaluated for each.
+        Should the rules change while the list is checked (a policy file reloaded), the list is checked again
+        without sharing results.
+        """
+        rule = f"get_{collection.resource}"
+        self.enforcer.load_rules()
+        analysed = target_keys(self.enforcer.rules, rule)
+        networks: dict[str, tuple[bool, bool]] = {}
+        bodies = [resource.to_dict() for resource in resources]
+        targets = [self._target_of(context, collection, body, networks) for body in bodies]
+        if analysed is None:
+            visible = [self._passes(rule, target, caller.credentials) for target in targets]
+        else:
+            keys = sorted(analysed[0])
+            results: dict[tuple[Any, ...], bool] = {}
+            visible = []
+            for target in targets:
+                values = tuple(_read_value(target, key) for key in keys)
+                passed = results.get(values)
+                if passed is None:
+                    passed = results[values] = self._passes(rule, target, caller.credentials)
+                visible.append(passed)
+            if target_keys(self.enforcer.rules, rule) != analysed:
+                visible = [self._passes(rule, target, caller.credentials) for target in targets]
+        return [(resource, body) for resource, body, seen in zip(resources, bodies, visible, strict=True) if seen]
 
     def _authorize_attributes(
         self, action: str, collection: Collection, body: Mapping[str, Any], caller: Caller
@@ -371,11 +409,12 @@ class ApiApplication:
         addresses: set[str] = set()
         if kind.resource == "port" and "fixed_ips" in filters:
             filters, addresses = _split_fixed_ips_filter(filters)
-        networks: dict[str, tuple[bool, bool]] = {}
-        found = [r for r in kind.get_all(context, filters) if self._visible(caller, context, kind, r, networks)]
+        found = self._visible_bodies(caller, context, kind, list(kind.get_all(context, filters)))
         if addresses:
-            found = [r for r in found if addresses & {str(ip.ip_address) for ip in getattr(r, "fixed_ips", ())}]
-        bodies = _query.sort_resources([r.to_dict() for r in found], query.sort, query.limit is not None)
+            found = [
+                (r, body) for r, body in found if addresses & {str(ip.ip_address) for ip in getattr(r, "fixed_ips", ())}
+            ]
+        bodies = _query.sort_resources([body for _, body in found], query.sort, query.limit is not None)
         page, more, less = _query.paginate(bodies, query, collection)
         result: dict[str, Any] = {collection: [self._shown(body, query.fields) for body in page]}
         links = _query.page_links(request, collection, page, query, more, less)

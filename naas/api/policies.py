@@ -21,11 +21,12 @@ and ``oslo.policy.enforcer = naas = naas.api.policies:get_enforcer``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Final
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
 
 from oslo_config import cfg
-from oslo_policy import policy
+from oslo_policy import _checks, policy
 
 __all__ = [
     "ADMIN_ONLY_ATTRIBUTES",
@@ -34,6 +35,7 @@ __all__ = [
     "get_enforcer",
     "list_rules",
     "make_enforcer",
+    "target_keys",
 ]
 
 CONTEXT_IS_ADMIN: Final = "context_is_admin"
@@ -184,3 +186,64 @@ def get_enforcer() -> policy.Enforcer:
     conf = cfg.ConfigOpts()
     conf([], project="naas")
     return make_enforcer(conf)
+
+
+# The checks whose reading of the target is known: a Generic or Role check formats its match with the target
+# (``%(key)s``) and reads nothing else of it; the others combine checks or read nothing of the target.
+_COMBINING_CHECKS: Final = (_checks.AndCheck, _checks.OrCheck)
+_CONSTANT_CHECKS: Final = (_checks.TrueCheck, _checks.FalseCheck)
+_FORMATTED_CHECKS: Final = (_checks.GenericCheck, _checks.RoleCheck)
+_NAMED_KEY = re.compile(r"%\(([^)]*)\)")
+
+
+def _keys_of_match(match: str) -> set[str] | None:
+    keys = set(_NAMED_KEY.findall(match))
+    # What is left must be no conversion reading the whole target (``%s`` formats the dict itself).
+    rest = _NAMED_KEY.sub("", match.replace("%%", ""))
+    return None if "%" in rest else keys
+
+
+def target_keys(rules: Mapping[str, Any], rule: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """The target attributes that checking ``rule`` over ``rules`` (an enforcer's loaded rules) can read.
+
+    Returns the keys and a signature of the rules it followed (their text, which changes when a policy file
+    redefines any of them), or None when the rule contains a check whose use of the target is unknown (an HTTP
+    check, an operator's own check class): such a rule may read any attribute, and its result must not be
+    shared between targets. A rule missing from ``rules`` reads nothing (oslo.policy refuses it, or applies the
+    default rule, which is followed).
+    """
+    keys: set[str] = set()
+    signature: list[str] = []
+    seen: set[str] = set()
+    pending: list[Any] = []
+
+    def follow(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        try:
+            check = rules[name]
+        except KeyError:
+            signature.append(f"{name}=<missing>")
+            return
+        signature.append(f"{name}={check}")
+        pending.append(check)
+
+    follow(rule)
+    while pending:
+        check = pending.pop()
+        kind = type(check)
+        if kind in _COMBINING_CHECKS:
+            pending.extend(check.rules)
+        elif kind is _checks.NotCheck:
+            pending.append(check.rule)
+        elif kind is _checks.RuleCheck:
+            follow(check.match)
+        elif kind in _FORMATTED_CHECKS:
+            read = _keys_of_match(check.match)
+            if read is None:
+                return None
+            keys |= read
+        elif kind not in _CONSTANT_CHECKS:
+            return None
+    return frozenset(keys), tuple(signature)

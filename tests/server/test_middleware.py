@@ -124,3 +124,17 @@ def test_the_stack_refuses_a_body_over_the_limit_before_the_application(length_k
     assert reached == []
     within = webob.Request.blank("/v2.0/networks", method="POST", body=b"y" * 64).get_response(app)
     assert within.status_code == 201 and reached == ["y" * 64]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_proxy_headers_are_read_only_when_enabled(enabled: bool) -> None:
+    def url(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return webob.Response(json_body={"url": webob.Request(environ).host_url})(environ, start_response)  # type: ignore[no-any-return]
+
+    app = wrap(url, server_conf(enable_proxy_headers_parsing=enabled))
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "naas.example.test"}
+
+    response = webob.Request.blank("/v2.0", headers=headers).get_response(app)
+
+    assert json.loads(response.body)["url"] == ("https://naas.example.test" if enabled else "http://localhost")
+    assert response.headers["X-Openstack-Request-Id"].startswith("req-")
