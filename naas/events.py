@@ -33,6 +33,7 @@ import netaddr
 from naas.context import RequestContext
 from naas.requests import (
     FloatingIPCreate,
+    FloatingIPUpdate,
     InterfaceRequest,
     NetworkCreate,
     NetworkUpdate,
@@ -125,7 +126,7 @@ PAYLOAD_TYPES: Mapping[ResourceType, PayloadTypes] = {
     ResourceType.PORT: PayloadTypes((PortCreate, PortUpdate), Port),
     ResourceType.ROUTER: PayloadTypes((RouterCreate, RouterUpdate), Router),
     ResourceType.ROUTER_INTERFACE: PayloadTypes((InterfaceRequest,), RouterInterfaceInfo),
-    ResourceType.FLOATINGIP: PayloadTypes((FloatingIPCreate, FloatingIPAssociation), FloatingIP),
+    ResourceType.FLOATINGIP: PayloadTypes((FloatingIPCreate, FloatingIPUpdate, FloatingIPAssociation), FloatingIP),
 }
 """For each resource, the types its events' payloads carry (checked by :meth:`EventRegistry.publish`)."""
 

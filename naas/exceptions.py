@@ -18,6 +18,8 @@ the HTTP status a REST layer would answer with::
     │   │   ├── DefaultExternalNetworkExists
     │   │   └── DefaultSubnetPoolExists
     │   └── AutoAllocationFailure           get-me-a-network cannot be satisfied
+    ├── PreconditionFailed             412  a condition the caller set does not hold
+    │   └── RevisionMismatch                the resource is not at the revision the caller expected
     ├── ServiceUnavailable             503  the storage cannot serve the request now
     └── PluginLoadError                     a configured plugin cannot be loaded
         └── PluginNotFound                  no plugin under that name
@@ -46,6 +48,8 @@ __all__ = [
     "NotFound",
     "PluginLoadError",
     "PluginNotFound",
+    "PreconditionFailed",
+    "RevisionMismatch",
     "ServiceUnavailable",
     "SubnetPoolExhausted",
     "SubnetPoolQuotaExceeded",
@@ -196,6 +200,29 @@ class AutoAllocationFailure(Conflict):
     def __init__(self, reasons: str | Sequence[str], project_id: str | None = None) -> None:
         self.reasons: tuple[str, ...] = (reasons,) if isinstance(reasons, str) else tuple(reasons)
         super().__init__("auto_allocated_topology", project_id, f"Deployment error: {'; '.join(self.reasons)}.")
+
+
+class PreconditionFailed(NaasError):
+    """A condition the caller attached to the request (``if_revision``) does not hold; nothing was changed."""
+
+    def __init__(self, resource: str, resource_id: str, message: str) -> None:
+        self.resource = resource
+        self.resource_id = resource_id
+        super().__init__(message)
+
+
+class RevisionMismatch(PreconditionFailed):
+    """``resource`` ``resource_id`` is at revision ``actual``, not ``expected`` as the caller required."""
+
+    def __init__(self, resource: str, resource_id: str, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            resource,
+            resource_id,
+            f"{resource} {resource_id} is at revision {actual}, not {expected} as required; "
+            "read it again and retry with its current revision_number.",
+        )
 
 
 class ServiceUnavailable(NaasError):

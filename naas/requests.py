@@ -40,14 +40,18 @@ from naas.exceptions import BadRequest, NotFound
 from naas.resources import FixedIP, parse_filters, unsafe_text_reason
 
 __all__ = [
+    "DESCRIPTION_MAX_LENGTH",
     "MAX_ALLOCATION_POOLS",
     "MAX_FIXED_IPS_PER_PORT",
     "MAX_SUBNETPOOL_PREFIXES",
+    "MAX_TAGS",
     "NAME_MAX_LENGTH",
+    "TAG_MAX_LENGTH",
     "UNSET",
     "FixedIPPlan",
     "FixedIPRequest",
     "FloatingIPCreate",
+    "FloatingIPUpdate",
     "GatewayRequest",
     "InterfaceRequest",
     "NetworkCreate",
@@ -98,6 +102,17 @@ MAX_SUBNETPOOL_PREFIXES: Final = 1000
 """The most prefixes a subnet pool may be given in one request, and hold once merged. Stored as one text
 column, this keeps the longest IPv6 list (about 44 characters a prefix) inside MySQL's 64 KB ``TEXT``."""
 
+DESCRIPTION_MAX_LENGTH: Final = 255
+"""The longest ``description``: Neutron's ``DESCRIPTION_FIELD_SIZE``."""
+
+TAG_MAX_LENGTH: Final = 255
+"""The longest tag: Neutron's ``MAX_TAG_LEN``."""
+
+MAX_TAGS: Final = 50
+"""The most tags one resource may carry (Neutron's ``MAX_TAGS``). An update replaces the whole set."""
+
+_TAG_FORBIDDEN: Final = (",", "/")
+
 _MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 _SHOWN_LENGTH: Final = 64
 _NETWORK_DEVICE_OWNER_PREFIX: Final = "network:"
@@ -126,6 +141,40 @@ def to_name(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
     return _checked_text(value, NAME_MAX_LENGTH)
+
+
+def to_description(value: Any) -> str:
+    """A ``description``: a string of at most DESCRIPTION_MAX_LENGTH printable characters (may be empty)."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {_shown(value)}")
+    return _checked_text(value, DESCRIPTION_MAX_LENGTH)
+
+
+def to_tags(value: Any) -> tuple[str, ...]:
+    """A resource's whole tag set, sorted: at most MAX_TAGS distinct tags of 1..TAG_MAX_LENGTH printable characters.
+
+    A tag holds no ``,`` (list filters and the wire separate tags with commas) and no ``/`` (a tag is a URL
+    path segment of the tag API, ``/v2.0/networks/{id}/tags/{tag}``). A tag given twice is refused, as
+    Neutron's ``list_of_unique_strings`` does.
+    """
+    tags = _bounded_list(value, MAX_TAGS, "tags (strings)")
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise ValueError(f"{_shown(tag)} is not a string; tags are strings")
+        if not tag:
+            raise ValueError("holds an empty tag; a tag has 1 to 255 characters")
+        if len(tag) > TAG_MAX_LENGTH:
+            raise ValueError(f"a tag is {len(tag)} characters long, the limit is {TAG_MAX_LENGTH}")
+        reason = unsafe_text_reason(tag)
+        if reason is not None:
+            raise ValueError(f"tag {_shown(tag)} {reason}")
+        for forbidden in _TAG_FORBIDDEN:
+            if forbidden in tag:
+                raise ValueError(f"tag {_shown(tag)} holds {forbidden!r}, which no tag may hold")
+    duplicates = sorted({tag for tag in tags if tags.count(tag) > 1})
+    if duplicates:
+        raise ValueError(f"lists {_shown(duplicates[0])} more than once")
+    return tuple(sorted(tags))
 
 
 def to_bool(value: Any) -> bool:
@@ -395,6 +444,8 @@ class NetworkCreate(Request):
     router_external: bool = attribute(to_bool, default=False, wire="router:external", admin_only=True)
     is_default: bool = attribute(to_bool, default=False, admin_only=True)
     mtu: int = attribute(to_int_between(68, 65535), default=1500)
+    description: str = attribute(to_description, default="")
+    tags: tuple[str, ...] = attribute(to_tags, default=())
 
     def validate(self) -> None:
         if self.is_default and not self.router_external:
@@ -410,6 +461,8 @@ class NetworkUpdate(Request):
     shared: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
     router_external: bool | Unset = attribute(to_bool, default=UNSET, wire="router:external", admin_only=True)
     is_default: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
+    description: str | Unset = attribute(to_description, default=UNSET)
+    tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -447,6 +500,8 @@ class SubnetCreate(Request):
     name: str = attribute(to_name, default="")
     project_id: str | None = attribute(optional(to_project_id), default=None)
     enable_dhcp: bool = attribute(to_bool, default=True)
+    description: str = attribute(to_description, default="")
+    tags: tuple[str, ...] = attribute(to_tags, default=())
 
     def validate(self) -> None:
         if self.subnetpool_id is not None and self.use_default_subnetpool:
@@ -486,6 +541,8 @@ class SubnetUpdate(Request):
     gateway_ip: netaddr.IPAddress | Unset | None = attribute(optional(to_ip), default=UNSET)
     allocation_pools: tuple[netaddr.IPRange, ...] | Unset = attribute(to_allocation_pools, default=UNSET)
     enable_dhcp: bool | Unset = attribute(to_bool, default=UNSET)
+    description: str | Unset = attribute(to_description, default=UNSET)
+    tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
 
 
 def _to_pool_prefixes(value: Any) -> tuple[netaddr.IPNetwork, ...]:
@@ -513,6 +570,8 @@ class SubnetPoolCreate(Request):
     shared: bool = attribute(to_bool, default=False, admin_only=True)
     is_default: bool = attribute(to_bool, default=False, admin_only=True)
     default_quota: int | None = attribute(optional(to_int_between(0, 2**63 - 1)), default=None)
+    description: str = attribute(to_description, default="")
+    tags: tuple[str, ...] = attribute(to_tags, default=())
 
     @property
     def ip_version(self) -> int:
@@ -546,6 +605,8 @@ class SubnetPoolUpdate(Request):
     max_prefixlen: int | Unset = attribute(to_int_between(0, 128), default=UNSET)
     is_default: bool | Unset = attribute(to_bool, default=UNSET, admin_only=True)
     default_quota: int | Unset | None = attribute(optional(to_int_between(0, 2**63 - 1)), default=UNSET)
+    description: str | Unset = attribute(to_description, default=UNSET)
+    tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -564,6 +625,8 @@ class PortCreate(Request):
     fixed_ips: tuple[FixedIPRequest, ...] | None = attribute(
         optional(_nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT)), default=None
     )
+    description: str = attribute(to_description, default="")
+    tags: tuple[str, ...] = attribute(to_tags, default=())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -577,6 +640,8 @@ class PortUpdate(Request):
     fixed_ips: tuple[FixedIPRequest, ...] | Unset = attribute(
         _nested_list(FixedIPRequest, MAX_FIXED_IPS_PER_PORT), default=UNSET
     )
+    description: str | Unset = attribute(to_description, default=UNSET)
+    tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -603,6 +668,8 @@ class RouterCreate(Request):
     project_id: str | None = attribute(optional(to_project_id), default=None)
     admin_state_up: bool = attribute(to_bool, default=True)
     external_gateway_info: GatewayRequest | None = attribute(optional(_nested(GatewayRequest)), default=None)
+    description: str = attribute(to_description, default="")
+    tags: tuple[str, ...] = attribute(to_tags, default=())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -614,6 +681,8 @@ class RouterUpdate(Request):
     name: str | Unset = attribute(to_name, default=UNSET)
     admin_state_up: bool | Unset = attribute(to_bool, default=UNSET)
     external_gateway_info: GatewayRequest | Unset | None = attribute(optional(_nested(GatewayRequest)), default=UNSET)
+    description: str | Unset = attribute(to_description, default=UNSET)
+    tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -641,9 +710,27 @@ class FloatingIPCreate(Request):
     floating_ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None, admin_only=True)
     port_id: str | None = attribute(optional(to_id), default=None)
     fixed_ip_address: netaddr.IPAddress | None = attribute(optional(to_ip), default=None)
+    description: str = attribute(to_description, default="")
+    tags: tuple[str, ...] = attribute(to_tags, default=())
 
     def validate(self) -> None:
         if self.fixed_ip_address is not None and self.port_id is None:
+            raise BadRequest("floatingip", "fixed_ip_address", "needs a port_id")
+
+
+@dataclasses.dataclass(frozen=True)
+class FloatingIPUpdate(Request):
+    """A change of a floating IP: ``port_id`` maps it to a port (None unmaps it), as ``PUT /floatingips/{id}``."""
+
+    RESOURCE: ClassVar[str] = "floatingip"
+
+    port_id: str | Unset | None = attribute(optional(to_id), default=UNSET)
+    fixed_ip_address: netaddr.IPAddress | Unset | None = attribute(optional(to_ip), default=UNSET)
+    description: str | Unset = attribute(to_description, default=UNSET)
+    tags: tuple[str, ...] | Unset = attribute(to_tags, default=UNSET)
+
+    def validate(self) -> None:
+        if self.fixed_ip_address not in (UNSET, None) and self.port_id in (UNSET, None):
             raise BadRequest("floatingip", "fixed_ip_address", "needs a port_id")
 
 

@@ -8,6 +8,7 @@ REST layer or the command line prints; ``fields`` keeps only the named keys.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,8 @@ __all__ = [
     "DEVICE_OWNER_ROUTER_INTERFACE",
     "MAX_FILTER_TEXT_LENGTH",
     "MAX_FILTER_VALUES",
+    "STANDARD_ATTRIBUTES",
+    "TAG_FILTERS",
     "ExternalGatewayInfo",
     "FixedIP",
     "FloatingIP",
@@ -36,6 +39,7 @@ __all__ = [
     "filter_key",
     "filter_resources",
     "filter_values",
+    "format_timestamp",
     "parse_filters",
     "unsafe_text_reason",
 ]
@@ -46,6 +50,24 @@ DEVICE_OWNER_ROUTER_GATEWAY = "network:router_gateway"
 """``device_owner`` of the port a router's external gateway holds on the external network."""
 DEVICE_OWNER_FLOATINGIP = "network:floatingip"
 """``device_owner`` of the port holding a floating IP's address on the external network."""
+
+
+STANDARD_ATTRIBUTES: Final = ("description", "tags", "created_at", "updated_at", "revision_number")
+"""Neutron's standard attributes, which every top-level resource (network, subnet, subnet pool, port, router,
+floating IP) has: a free-text ``description``, its ``tags`` (sorted, no duplicates), when it was created and
+last updated (UTC, ISO 8601 to the second: ``2026-12-01T17:00:00Z``), and ``revision_number``, 0 when created
+and one more after every update the rules write, which callers give back as ``if_revision`` to update or
+delete only what they last read."""
+
+TAG_FILTERS: Final = ("tags", "tags-any", "not-tags", "not-tags-any")
+"""Neutron's tag filters: the resource has every tag listed, at least one, not every one, none of them."""
+
+
+def format_timestamp(moment: datetime.datetime) -> str:
+    """``moment`` as the standard attributes spell a time: UTC, to the second, ``2026-12-01T17:00:00Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("a timestamp needs a time zone; naive datetimes are ambiguous")
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _wire(value: Any) -> Any:
@@ -67,6 +89,12 @@ class Resource:
     RESOURCE: ClassVar[str] = ""
     # Python attribute name -> wire name, where they differ.
     WIRE_NAMES: ClassVar[Mapping[str, str]] = {}
+
+    def __post_init__(self) -> None:
+        tags = getattr(self, "tags", None)
+        if tags is not None:
+            # One spelling of a tag set, whatever order a storage keeps it in: equal resources compare equal.
+            object.__setattr__(self, "tags", tuple(sorted(set(tags))))
 
     @classmethod
     def wire_to_attribute(cls) -> dict[str, str]:
@@ -102,6 +130,11 @@ class Network(Resource):
     mtu: int
     status: str
     subnets: tuple[str, ...]
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: str = ""
+    updated_at: str = ""
+    revision_number: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +151,11 @@ class Subnet(Resource):
     allocation_pools: tuple[netaddr.IPRange, ...]
     subnetpool_id: str | None
     enable_dhcp: bool
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: str = ""
+    updated_at: str = ""
+    revision_number: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +173,11 @@ class SubnetPool(Resource):
     shared: bool
     is_default: bool
     default_quota: int | None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: str = ""
+    updated_at: str = ""
+    revision_number: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +202,11 @@ class Port(Resource):
     device_owner: str
     fixed_ips: tuple[FixedIP, ...]
     status: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: str = ""
+    updated_at: str = ""
+    revision_number: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,6 +228,11 @@ class Router(Resource):
     admin_state_up: bool
     status: str
     external_gateway_info: ExternalGatewayInfo | None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: str = ""
+    updated_at: str = ""
+    revision_number: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +261,11 @@ class FloatingIP(Resource):
     fixed_ip_address: netaddr.IPAddress | None
     router_id: str | None
     status: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: str = ""
+    updated_at: str = ""
+    revision_number: int = 0
 
 
 ResourceT = TypeVar("ResourceT", bound=Resource)
@@ -301,6 +359,36 @@ def _filter_value_problem(value: Any, integer: bool) -> str | None:
     return None
 
 
+def _tag_filter(resource: str, key: str, values: Any) -> tuple[str, ...]:
+    """The tags a tag filter lists: a list of tags, or tags separated by commas as on the wire (or both)."""
+    if isinstance(values, str) or not isinstance(values, Iterable) or isinstance(values, (bytes, Mapping)):
+        values = (values,)
+    tags: list[str] = []
+    for value in itertools.islice(values, MAX_FILTER_VALUES + 1):
+        if not isinstance(value, str):
+            raise BadRequest(resource, key, f"tags are strings, not {type(value).__name__}")
+        problem = _filter_value_problem(value, integer=False)
+        if problem is not None:
+            raise BadRequest(resource, key, problem)
+        tags.extend(tag for tag in value.split(",") if tag)
+    if len(tags) > MAX_FILTER_VALUES:
+        raise BadRequest(resource, key, f"lists more than {MAX_FILTER_VALUES} values")
+    if not tags:
+        raise BadRequest(resource, key, "lists no tag")
+    return tuple(dict.fromkeys(tags))
+
+
+def _tags_match(key: str, wanted: frozenset[str], tags: Iterable[str]) -> bool:
+    held = wanted.intersection(tags)
+    if key == "tags":
+        return held == wanted
+    if key == "tags-any":
+        return bool(held)
+    if key == "not-tags":
+        return held != wanted
+    return not held  # not-tags-any
+
+
 def parse_filters(resource_type: type[Resource], filters: Any) -> dict[str, Any]:
     """Check list filters for ``resource_type`` before any storage sees them; return them as a new dict.
 
@@ -310,6 +398,10 @@ def parse_filters(resource_type: type[Resource], filters: Any) -> dict[str, Any]
     string (at most :data:`~naas.resources.MAX_FILTER_TEXT_LENGTH` characters, no control character or lone
     surrogate), a bool, an int that fits in 64 bits, None, or a netaddr address or network. An integer
     attribute (``mtu``, ``ip_version`` ...) takes ints or their decimal spelling only.
+
+    The tag filters of :data:`~naas.resources.TAG_FILTERS` (``tags``: has every tag listed; ``tags-any``: at
+    least one; ``not-tags``: not every one; ``not-tags-any``: none of them) take a list of tags, or tags
+    separated by commas as on the wire (``"red,blue"``); the result lists the tags one by one.
 
     Raises :class:`~naas.exceptions.BadRequest` naming the resource and the key (``filters`` when it is
     not a mapping at all) and the reason. Plugins call it at the start of every ``get_<resources>``;
@@ -326,6 +418,9 @@ def parse_filters(resource_type: type[Resource], filters: Any) -> dict[str, Any]
     for key, values in filters.items():
         if not isinstance(key, str):
             raise BadRequest(resource, "filters", f"keys are attribute names, not {type(key).__name__}")
+        if key in TAG_FILTERS and "tags" in attributes:
+            checked[key] = _tag_filter(resource, key, values)
+            continue
         if key not in attributes:
             reason = unsafe_text_reason(key)
             if reason is not None or len(key) > MAX_FILTER_TEXT_LENGTH:
@@ -364,9 +459,13 @@ def filter_resources(
     if not checked:
         return list(resources)
     attributes = resource_type.wire_to_attribute()
-    wanted = [(attributes[key], filter_values(values)) for key, values in checked.items()]
+    tag_filters = [(key, frozenset(values)) for key, values in checked.items() if key in TAG_FILTERS]
+    wanted = [(attributes[key], filter_values(values)) for key, values in checked.items() if key not in TAG_FILTERS]
 
     def matches(item: ResourceT) -> bool:
+        for key, tags in tag_filters:
+            if not _tags_match(key, tags, getattr(item, "tags", ())):
+                return False
         for attribute, accepted in wanted:
             if not accepted.intersection(_candidate_keys(getattr(item, attribute))):
                 return False

@@ -29,6 +29,8 @@ from naas.exceptions import (
     NotFound,
     PluginLoadError,
     PluginNotFound,
+    PreconditionFailed,
+    RevisionMismatch,
     ServiceUnavailable,
     SubnetPoolExhausted,
     SubnetPoolQuotaExceeded,
@@ -139,6 +141,11 @@ from naas.exceptions import (
             },
         ),
         (
+            RevisionMismatch("port", "p-1", expected=3, actual=4),
+            "port p-1 is at revision 4, not 3 as required; read it again and retry with its current revision_number.",
+            {"resource": "port", "resource_id": "p-1", "expected": 3, "actual": 4},
+        ),
+        (
             ServiceUnavailable("SQLite database /srv/naas.sqlite", "the disk is full"),
             "The SQLite database /srv/naas.sqlite cannot serve the request: the disk is full.",
             {"backend": "SQLite database /srv/naas.sqlite", "reason": "the disk is full"},
@@ -176,6 +183,8 @@ def test_message_and_attributes(error: NaasError, message: str, attributes: dict
         (AutoAllocationFailure, Conflict),
         (PluginLoadError, NaasError),
         (PluginNotFound, PluginLoadError),
+        (RevisionMismatch, PreconditionFailed),
+        (PreconditionFailed, NaasError),
     ],
 )
 def test_each_error_sits_under_its_category(error_class: type[NaasError], category: type[NaasError]) -> None:
@@ -186,7 +195,7 @@ def test_each_error_sits_under_its_category(error_class: type[NaasError], catego
 
 # The four categories a caller (or a REST layer) dispatches on are disjoint, and
 # loading failures are none of them: they happen before any request.
-CATEGORIES = (BadRequest, NotAuthorized, NotFound, Conflict, ServiceUnavailable, PluginLoadError)
+CATEGORIES = (BadRequest, NotAuthorized, NotFound, Conflict, PreconditionFailed, ServiceUnavailable, PluginLoadError)
 
 
 @pytest.mark.parametrize("name", exceptions.__all__)

@@ -87,6 +87,11 @@ def test_network_wire_form() -> None:
         "mtu": 1500,
         "status": "ACTIVE",
         "subnets": ["s-1", "s-2"],
+        "description": "",
+        "tags": [],
+        "created_at": "",
+        "updated_at": "",
+        "revision_number": 0,
     }
 
 
@@ -103,6 +108,11 @@ def test_subnet_wire_form_turns_netaddr_values_into_text() -> None:
         "allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.254"}],
         "subnetpool_id": None,
         "enable_dhcp": True,
+        "description": "",
+        "tags": [],
+        "created_at": "",
+        "updated_at": "",
+        "revision_number": 0,
     }
 
 

@@ -58,6 +58,7 @@ nitpick_ignore = [
     ("py:class", "stevedore.driver.DriverManager"),
     ("py:class", "threading.Barrier"),
     ("py:class", "contextlib.AbstractContextManager"),
+    ("py:class", "datetime.datetime"),
     # Private type aliases in annotations: each parameter's description says what it accepts.
     ("py:class", "CidrInput"),
     ("py:class", "AddressInput"),

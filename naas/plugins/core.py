@@ -16,6 +16,19 @@ shared storage, any process). ``BEFORE_*`` events are published inside that
 unit, before the first change, so a veto leaves nothing; ``AFTER_*`` events are
 published after it has been committed.
 
+Standard attributes: every resource has Neutron's ``description``, ``tags``,
+``created_at``, ``updated_at`` and ``revision_number``
+(:data:`naas.resources.STANDARD_ATTRIBUTES`). Create and update requests take
+``description`` and ``tags`` (an update replaces the whole tag set). A resource
+is created at revision 0, and every successful update adds one and moves
+``updated_at``, even when no value changed. Every ``update_*`` and ``delete_*``
+takes ``if_revision``: when it is given and the stored ``revision_number``
+differs, the call raises :class:`~naas.exceptions.RevisionMismatch` (a
+:class:`~naas.exceptions.PreconditionFailed`) and changes nothing; the check
+is made in the same unit of work as the write. List filters take
+``description``, ``revision_number`` and the tag filters ``tags``,
+``tags-any``, ``not-tags`` and ``not-tags-any``.
+
 Deletes are not idempotent: deleting what does not exist raises
 :class:`~naas.exceptions.NotFound`, which callers cleaning up may ignore.
 """
@@ -101,7 +114,12 @@ class CorePlugin(abc.ABC):
 
     @abc.abstractmethod
     def update_network(
-        self, context: RequestContext, network_id: str, changes: NetworkUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        network_id: str,
+        changes: NetworkUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> Network:
         """Change a network's attributes.
 
@@ -112,7 +130,7 @@ class CorePlugin(abc.ABC):
         """
 
     @abc.abstractmethod
-    def delete_network(self, context: RequestContext, network_id: str) -> None:
+    def delete_network(self, context: RequestContext, network_id: str, *, if_revision: int | None = None) -> None:
         """Delete a network and its subnets.
 
         Each subnet removed publishes its own ``BEFORE_DELETE`` and
@@ -150,7 +168,12 @@ class CorePlugin(abc.ABC):
 
     @abc.abstractmethod
     def update_subnet(
-        self, context: RequestContext, subnet_id: str, changes: SubnetUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        subnet_id: str,
+        changes: SubnetUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> Subnet:
         """Change name, gateway, allocation pools or DHCP flag.
 
@@ -159,7 +182,7 @@ class CorePlugin(abc.ABC):
         """
 
     @abc.abstractmethod
-    def delete_subnet(self, context: RequestContext, subnet_id: str) -> None:
+    def delete_subnet(self, context: RequestContext, subnet_id: str, *, if_revision: int | None = None) -> None:
         """Delete a subnet and return its prefix to its pool.
 
         Raises NotFound, NotAuthorized, InUse naming the ports holding addresses on it.
@@ -191,7 +214,12 @@ class CorePlugin(abc.ABC):
 
     @abc.abstractmethod
     def update_subnetpool(
-        self, context: RequestContext, subnetpool_id: str, changes: SubnetPoolUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        subnetpool_id: str,
+        changes: SubnetPoolUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> SubnetPool:
         """Change a pool. Prefixes may only grow; bounds are re-validated.
 
@@ -202,7 +230,7 @@ class CorePlugin(abc.ABC):
         """
 
     @abc.abstractmethod
-    def delete_subnetpool(self, context: RequestContext, subnetpool_id: str) -> None:
+    def delete_subnetpool(self, context: RequestContext, subnetpool_id: str, *, if_revision: int | None = None) -> None:
         """Delete a pool. Raises NotFound, NotAuthorized, InUse naming the subnets allocated from it."""
 
     # Ports
@@ -231,14 +259,21 @@ class CorePlugin(abc.ABC):
         """The visible ports matching ``filters``, oldest first."""
 
     @abc.abstractmethod
-    def update_port(self, context: RequestContext, port_id: str, changes: PortUpdate | Mapping[str, Any]) -> Port:
+    def update_port(
+        self,
+        context: RequestContext,
+        port_id: str,
+        changes: PortUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
+    ) -> Port:
         """Change a port; new ``fixed_ips`` replace the old ones, keeping addresses listed again.
 
         Raises as ``create_port``, plus NotFound for the port.
         """
 
     @abc.abstractmethod
-    def delete_port(self, context: RequestContext, port_id: str) -> None:
+    def delete_port(self, context: RequestContext, port_id: str, *, if_revision: int | None = None) -> None:
         """Delete a port and release its addresses.
 
         Raises NotFound, NotAuthorized; an event subscriber may veto (the L3

@@ -22,7 +22,7 @@ from naas.capabilities import L3_CAPABILITIES, Capability
 from naas.context import RequestContext
 from naas.events import EventRegistry
 from naas.plugins.core import CorePlugin, Filters
-from naas.requests import FloatingIPCreate, InterfaceRequest, RouterCreate, RouterUpdate
+from naas.requests import FloatingIPCreate, FloatingIPUpdate, InterfaceRequest, RouterCreate, RouterUpdate
 from naas.resources import FloatingIP, Router, RouterInterfaceInfo
 
 __all__ = ["L3Plugin"]
@@ -70,7 +70,12 @@ class L3Plugin(abc.ABC):
 
     @abc.abstractmethod
     def update_router(
-        self, context: RequestContext, router_id: str, changes: RouterUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        router_id: str,
+        changes: RouterUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> Router:
         """Change a router; ``external_gateway_info`` sets, replaces or (None) removes the gateway.
 
@@ -79,7 +84,7 @@ class L3Plugin(abc.ABC):
         """
 
     @abc.abstractmethod
-    def delete_router(self, context: RequestContext, router_id: str) -> None:
+    def delete_router(self, context: RequestContext, router_id: str, *, if_revision: int | None = None) -> None:
         """Delete a router and its gateway port.
 
         Raises NotFound, NotAuthorized, InUse naming the interface ports still
@@ -132,8 +137,29 @@ class L3Plugin(abc.ABC):
         """The visible floating IPs matching ``filters``, oldest first."""
 
     @abc.abstractmethod
+    def update_floatingip(
+        self,
+        context: RequestContext,
+        floatingip_id: str,
+        changes: FloatingIPUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
+    ) -> FloatingIP:
+        """Change a floating IP as ``PUT /floatingips/{id}`` does: map it (``port_id``), unmap it (``port_id``
+        None), set its ``description`` and ``tags``, all in one revision.
+
+        Raises as ``associate_floatingip``, plus RevisionMismatch.
+        """
+
+    @abc.abstractmethod
     def associate_floatingip(
-        self, context: RequestContext, floatingip_id: str, port_id: str, fixed_ip_address: str | None = None
+        self,
+        context: RequestContext,
+        floatingip_id: str,
+        port_id: str,
+        fixed_ip_address: str | None = None,
+        *,
+        if_revision: int | None = None,
     ) -> FloatingIP:
         """Map the floating IP to one of ``port_id``'s addresses (its first IPv4 address by default).
 
@@ -143,9 +169,14 @@ class L3Plugin(abc.ABC):
         """
 
     @abc.abstractmethod
-    def disassociate_floatingip(self, context: RequestContext, floatingip_id: str) -> FloatingIP:
-        """Unmap the floating IP; idempotent. Raises NotFound, NotAuthorized."""
+    def disassociate_floatingip(
+        self, context: RequestContext, floatingip_id: str, *, if_revision: int | None = None
+    ) -> FloatingIP:
+        """Unmap the floating IP; idempotent (unmapping an unmapped one writes nothing and keeps its revision).
+
+        Raises NotFound, NotAuthorized, RevisionMismatch.
+        """
 
     @abc.abstractmethod
-    def delete_floatingip(self, context: RequestContext, floatingip_id: str) -> None:
+    def delete_floatingip(self, context: RequestContext, floatingip_id: str, *, if_revision: int | None = None) -> None:
         """Release the floating IP and its port. Raises NotFound, NotAuthorized."""

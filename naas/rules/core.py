@@ -79,6 +79,7 @@ from naas.resources import (
     DEVICE_OWNER_FLOATINGIP,
     DEVICE_OWNER_ROUTER_GATEWAY,
     DEVICE_OWNER_ROUTER_INTERFACE,
+    TAG_FILTERS,
     FixedIP,
     FloatingIP,
     Network,
@@ -90,6 +91,7 @@ from naas.resources import (
     filter_values,
 )
 from naas.rules._dataplane import AfterCommit, Dataplane, desired_status, status_for
+from naas.rules._standard import Clock, check_revision, created_attributes, parse_revision, revised, utc_now
 from naas.storage import ListQuery, Storage, Transaction
 
 __all__ = ["AfterCommit", "CoreRules", "by", "in_use", "list_query", "new_id"]
@@ -108,8 +110,11 @@ def new_id() -> str:
 
 
 def list_query(context: RequestContext, filters: Filters | None, **extra: str) -> ListQuery:
-    """The storage's hint for a list call: the filters as filter spellings, and who is asking."""
-    spelled = {key: frozenset(filter_values(value)) for key, value in (filters or {}).items()}
+    """The storage's hint for a list call: the filters as filter spellings, and who is asking.
+
+    Tag filters (``tags-any`` ...) are no attribute a storage could narrow on: the rules apply them alone.
+    """
+    spelled = {key: frozenset(filter_values(value)) for key, value in (filters or {}).items() if key not in TAG_FILTERS}
     spelled.update({key: frozenset([value]) for key, value in extra.items()})
     return ListQuery(spelled, None if context.is_admin else context.project_id)
 
@@ -131,6 +136,8 @@ class CoreRules(CorePlugin):
     ) -> None:
         self.storage = storage
         self.events = events if events is not None else EventRegistry()
+        #: Where ``created_at`` and ``updated_at`` come from (the L3 rules read it too); tests may replace it.
+        self.clock: Clock = utc_now
         #: The network backends this plugin's changes are programmed on (none: storage only).
         self.dataplane = Dataplane(storage, backends)
 
@@ -189,6 +196,7 @@ class CoreRules(CorePlugin):
             mtu=request.mtu,
             status=status_for(request.admin_state_up),
             subnets=(),
+            **created_attributes(request, self.clock),
         )
 
         def work(tx: Transaction, after: AfterCommit) -> Network:
@@ -229,14 +237,21 @@ class CoreRules(CorePlugin):
         return _visible(context, self.read(work), Network, filters)
 
     def update_network(
-        self, context: RequestContext, network_id: str, changes: NetworkUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        network_id: str,
+        changes: NetworkUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> Network:
         request = NetworkUpdate.parse(changes)
         policy.check_admin_only(context, request)
+        if_revision = parse_revision("network", if_revision)
 
         def work(tx: Transaction, after: AfterCommit) -> Network:
             current = self.network_in(tx, context, network_id, for_update=True)
             policy.check_modify(context, current, network_id)
+            check_revision(current, if_revision)
             external = current.router_external if request.router_external is UNSET else request.router_external
             shared = current.shared if request.shared is UNSET else request.shared
             if request.is_default is UNSET:
@@ -271,7 +286,9 @@ class CoreRules(CorePlugin):
                 router_external=external,
                 is_default=is_default,
             )
-            updated = dataclasses.replace(updated, status=desired_status(updated))
+            updated = revised(
+                current, dataclasses.replace(updated, status=desired_status(updated)), self.clock, request
+            )
             self.events.notify(
                 ResourceType.NETWORK, Event.BEFORE_UPDATE, context, network_id, request=request, current=current
             )
@@ -291,10 +308,13 @@ class CoreRules(CorePlugin):
 
         return self.write(work)
 
-    def delete_network(self, context: RequestContext, network_id: str) -> None:
+    def delete_network(self, context: RequestContext, network_id: str, *, if_revision: int | None = None) -> None:
+        if_revision = parse_revision("network", if_revision)
+
         def work(tx: Transaction, after: AfterCommit) -> None:
             current = self.network_in(tx, context, network_id, for_update=True)
             policy.check_modify(context, current, network_id)
+            check_revision(current, if_revision)
             ports = tx.ports(by(network_id=network_id))
             if ports:
                 raise in_use(context, "network", network_id, ports)
@@ -356,6 +376,7 @@ class CoreRules(CorePlugin):
                 allocation_pools=tuple(allocation_pools),
                 subnetpool_id=None if pool is None else pool.id,
                 enable_dhcp=request.enable_dhcp,
+                **created_attributes(request, self.clock),
             )
             tx.add_subnet(created)
             self._program_network(tx, after, context, network)
@@ -388,13 +409,20 @@ class CoreRules(CorePlugin):
         return filter_resources(self.read(work), Subnet, filters)
 
     def update_subnet(
-        self, context: RequestContext, subnet_id: str, changes: SubnetUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        subnet_id: str,
+        changes: SubnetUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> Subnet:
         request = SubnetUpdate.parse(changes)
+        if_revision = parse_revision("subnet", if_revision)
 
         def work(tx: Transaction, after: AfterCommit) -> Subnet:
             current = self.subnet_in(tx, context, subnet_id, for_update=True)
             policy.check_owner(context, current, subnet_id)
+            check_revision(current, if_revision)
             if request.enable_dhcp is True and not current.enable_dhcp:
                 check_special_purpose("subnet", "enable_dhcp", current.cidr, allow_link_local=False)
             holders = self._holders(tx, current)
@@ -412,6 +440,7 @@ class CoreRules(CorePlugin):
                 allocation_pools=pools,
                 enable_dhcp=current.enable_dhcp if request.enable_dhcp is UNSET else request.enable_dhcp,
             )
+            updated = revised(current, updated, self.clock, request)
             self.events.notify(
                 ResourceType.SUBNET, Event.BEFORE_UPDATE, context, subnet_id, request=request, current=current
             )
@@ -433,10 +462,13 @@ class CoreRules(CorePlugin):
 
         return self.write(work)
 
-    def delete_subnet(self, context: RequestContext, subnet_id: str) -> None:
+    def delete_subnet(self, context: RequestContext, subnet_id: str, *, if_revision: int | None = None) -> None:
+        if_revision = parse_revision("subnet", if_revision)
+
         def work(tx: Transaction, after: AfterCommit) -> None:
             current = self.subnet_in(tx, context, subnet_id, for_update=True)
             policy.check_owner(context, current, subnet_id)
+            check_revision(current, if_revision)
             holders = self._holders(tx, current)
             if holders:
                 raise in_use(context, "subnet", subnet_id, {port.id: port for port in holders.values()}.values())
@@ -538,6 +570,7 @@ class CoreRules(CorePlugin):
             shared=request.shared,
             is_default=request.is_default,
             default_quota=request.default_quota,
+            **created_attributes(request, self.clock),
         )
 
         def work(tx: Transaction, after: AfterCommit) -> SubnetPool:
@@ -575,14 +608,21 @@ class CoreRules(CorePlugin):
         return default
 
     def update_subnetpool(
-        self, context: RequestContext, subnetpool_id: str, changes: SubnetPoolUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        subnetpool_id: str,
+        changes: SubnetPoolUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> SubnetPool:
         request = SubnetPoolUpdate.parse(changes)
         policy.check_admin_only(context, request)
+        if_revision = parse_revision("subnetpool", if_revision)
 
         def work(tx: Transaction, after: AfterCommit) -> SubnetPool:
             current = self.subnetpool_in(tx, context, subnetpool_id, for_update=True)
             policy.check_modify(context, current, subnetpool_id)
+            check_revision(current, if_revision)
             prefixes = current.prefixes
             if request.prefixes is not UNSET:
                 prefixes = _grown_prefixes(current, request.prefixes)
@@ -607,6 +647,7 @@ class CoreRules(CorePlugin):
                 is_default=is_default,
                 default_quota=current.default_quota if request.default_quota is UNSET else request.default_quota,
             )
+            updated = revised(current, updated, self.clock, request)
             self.events.notify(
                 ResourceType.SUBNETPOOL, Event.BEFORE_UPDATE, context, subnetpool_id, request=request, current=current
             )
@@ -625,10 +666,13 @@ class CoreRules(CorePlugin):
 
         return self.write(work)
 
-    def delete_subnetpool(self, context: RequestContext, subnetpool_id: str) -> None:
+    def delete_subnetpool(self, context: RequestContext, subnetpool_id: str, *, if_revision: int | None = None) -> None:
+        if_revision = parse_revision("subnetpool", if_revision)
+
         def work(tx: Transaction, after: AfterCommit) -> None:
             current = self.subnetpool_in(tx, context, subnetpool_id, for_update=True)
             policy.check_modify(context, current, subnetpool_id)
+            check_revision(current, if_revision)
             subnets = tx.subnets(by(subnetpool_id=subnetpool_id))
             if subnets:
                 raise in_use(context, "subnetpool", subnetpool_id, subnets, what="subnets")
@@ -747,6 +791,7 @@ class CoreRules(CorePlugin):
             device_owner=request.device_owner,
             fixed_ips=fixed_ips,
             status=status_for(request.admin_state_up),
+            **created_attributes(request, self.clock),
         )
         tx.add_port(created)
         self.dataplane.program(tx, after, None, created, request_id=context.request_id)
@@ -763,13 +808,22 @@ class CoreRules(CorePlugin):
         ports = self.read(lambda tx: tx.ports(list_query(context, filters)))
         return _visible(context, ports, Port, filters)
 
-    def update_port(self, context: RequestContext, port_id: str, changes: PortUpdate | Mapping[str, Any]) -> Port:
+    def update_port(
+        self,
+        context: RequestContext,
+        port_id: str,
+        changes: PortUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
+    ) -> Port:
         request = PortUpdate.parse(changes)
         policy.check_admin_only(context, request)
+        if_revision = parse_revision("port", if_revision)
 
         def work(tx: Transaction, after: AfterCommit) -> Port:
             current = self.port_in(tx, context, port_id, for_update=True)
             policy.check_modify(context, current, port_id)
+            check_revision(current, if_revision)
             if _rewires(current, request):
                 self._check_not_l3_owned(tx, current)
             return self.update_port_in(tx, context, current, request, after)
@@ -797,7 +851,7 @@ class CoreRules(CorePlugin):
             device_owner=current.device_owner if request.device_owner is UNSET else request.device_owner,
             fixed_ips=fixed_ips,
         )
-        updated = dataclasses.replace(updated, status=desired_status(updated))
+        updated = revised(current, dataclasses.replace(updated, status=desired_status(updated)), self.clock, request)
         tx.update_port(updated)
         self.dataplane.program(tx, after, current, updated, request_id=context.request_id)
         after.publish(
@@ -812,10 +866,13 @@ class CoreRules(CorePlugin):
         )
         return updated
 
-    def delete_port(self, context: RequestContext, port_id: str) -> None:
+    def delete_port(self, context: RequestContext, port_id: str, *, if_revision: int | None = None) -> None:
+        if_revision = parse_revision("port", if_revision)
+
         def work(tx: Transaction, after: AfterCommit) -> None:
             current = self.port_in(tx, context, port_id, for_update=True)
             policy.check_modify(context, current, port_id)
+            check_revision(current, if_revision)
             self._check_not_l3_owned(tx, current)
             self.delete_port_in(tx, context, current, after)
 
@@ -860,7 +917,7 @@ class CoreRules(CorePlugin):
                 current=floatingip,
             )
         updated = dataclasses.replace(floatingip, port_id=None, fixed_ip_address=None, router_id=None)
-        updated = dataclasses.replace(updated, status=desired_status(updated))
+        updated = revised(floatingip, dataclasses.replace(updated, status=desired_status(updated)), self.clock)
         tx.update_floatingip(updated)
         self.dataplane.program(tx, after, floatingip, updated, request_id=context.request_id)
         after.publish(

@@ -33,6 +33,7 @@ from naas.requests import (
     UNSET,
     FixedIPRequest,
     FloatingIPCreate,
+    FloatingIPUpdate,
     GatewayRequest,
     InterfaceRequest,
     PortCreate,
@@ -58,6 +59,7 @@ from naas.resources import (
     filter_resources,
 )
 from naas.rules._dataplane import AfterCommit, desired_status, status_for
+from naas.rules._standard import check_revision, created_attributes, parse_revision, revised
 from naas.rules.core import CoreRules, by, in_use, list_query, new_id
 from naas.storage import Transaction
 
@@ -136,6 +138,7 @@ class L3Rules(L3Plugin):
             admin_state_up=request.admin_state_up,
             status=status_for(request.admin_state_up),
             external_gateway_info=None,
+            **created_attributes(request, self.core.clock),
         )
 
         def work(tx: Transaction, after: AfterCommit) -> Router:
@@ -174,15 +177,22 @@ class L3Rules(L3Plugin):
         return filter_resources((r for r in routers if policy.is_visible(context, r)), Router, filters)
 
     def update_router(
-        self, context: RequestContext, router_id: str, changes: RouterUpdate | Mapping[str, Any]
+        self,
+        context: RequestContext,
+        router_id: str,
+        changes: RouterUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> Router:
         request = RouterUpdate.parse(changes)
         policy.check_admin_only(context, request)
+        if_revision = parse_revision("router", if_revision)
 
         def work(tx: Transaction, after: AfterCommit) -> Router:
             state = self._router_in(tx, context, router_id, for_update=True)
             current = state.router
             policy.check_modify(context, current, router_id)
+            check_revision(current, if_revision)
             before = self.core.dataplane.state(tx, current)
             self.events.notify(
                 ResourceType.ROUTER, Event.BEFORE_UPDATE, context, router_id, request=request, current=current
@@ -196,6 +206,7 @@ class L3Rules(L3Plugin):
                 admin_state_up=current.admin_state_up if request.admin_state_up is UNSET else request.admin_state_up,
             )
             updated = dataclasses.replace(updated, status=desired_status(updated))
+            updated = revised(current, updated, self.core.clock, request)
             tx.update_router(updated)
             self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id, before_state=before)
             after.publish(
@@ -212,11 +223,14 @@ class L3Rules(L3Plugin):
 
         return self._write(work)
 
-    def delete_router(self, context: RequestContext, router_id: str) -> None:
+    def delete_router(self, context: RequestContext, router_id: str, *, if_revision: int | None = None) -> None:
+        if_revision = parse_revision("router", if_revision)
+
         def work(tx: Transaction, after: AfterCommit) -> None:
             state = self._router_in(tx, context, router_id, for_update=True)
             current = state.router
             policy.check_modify(context, current, router_id)
+            check_revision(current, if_revision)
             if state.interfaces:
                 raise in_use(context, "router", router_id, state.interfaces)
             self._check_no_floatingips_through(tx, context, state)
@@ -335,6 +349,7 @@ class L3Rules(L3Plugin):
                     fixed_ip_address=None,
                     router_id=None,
                     status=status_for(False),
+                    **created_attributes(request, self.core.clock),
                 ),
                 association,
             )
@@ -361,24 +376,39 @@ class L3Rules(L3Plugin):
         found = self.core.read(lambda tx: tx.floatingips(list_query(context, filters)))
         return filter_resources((f for f in found if policy.is_visible(context, f)), FloatingIP, filters)
 
-    def associate_floatingip(
-        self, context: RequestContext, floatingip_id: str, port_id: str, fixed_ip_address: str | None = None
+    def update_floatingip(
+        self,
+        context: RequestContext,
+        floatingip_id: str,
+        changes: FloatingIPUpdate | Mapping[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> FloatingIP:
-        port_id = _parse_value("port_id", to_id, port_id)
-        fixed_ip = None if fixed_ip_address is None else _parse_value("fixed_ip_address", to_ip, fixed_ip_address)
+        request = FloatingIPUpdate.parse(changes)
+        if_revision = parse_revision("floatingip", if_revision)
 
         def work(tx: Transaction, after: AfterCommit) -> FloatingIP:
             current = self._floatingip_in(tx, context, floatingip_id, for_update=True)
             policy.check_modify(context, current, floatingip_id)
-            association = self._find_association(
-                tx, context, current.floating_network_id, port_id, fixed_ip, floatingip_id
-            )
-            request = {"port_id": port_id, "fixed_ip_address": fixed_ip_address}
+            check_revision(current, if_revision)
+            association = None
+            if isinstance(request.port_id, str):
+                fixed_ip = request.fixed_ip_address if isinstance(request.fixed_ip_address, netaddr.IPAddress) else None
+                association = self._find_association(
+                    tx, context, current.floating_network_id, request.port_id, fixed_ip, floatingip_id
+                )
             self.events.notify(
                 ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, context, floatingip_id, request=request, current=current
             )
-            _check_still_there(tx, association)
-            updated = _associated(current, association)
+            updated = current
+            if request.port_id is None:
+                updated = dataclasses.replace(current, port_id=None, fixed_ip_address=None, router_id=None)
+            elif request.port_id is not UNSET:
+                _check_still_there(tx, association)
+                updated = _associated(current, association)
+            updated = revised(
+                current, dataclasses.replace(updated, status=desired_status(updated)), self.core.clock, request
+            )
             tx.update_floatingip(updated)
             self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id)
             after.publish(
@@ -395,20 +425,70 @@ class L3Rules(L3Plugin):
 
         return self._write(work)
 
-    def disassociate_floatingip(self, context: RequestContext, floatingip_id: str) -> FloatingIP:
+    def associate_floatingip(
+        self,
+        context: RequestContext,
+        floatingip_id: str,
+        port_id: str,
+        fixed_ip_address: str | None = None,
+        *,
+        if_revision: int | None = None,
+    ) -> FloatingIP:
+        port_id = _parse_value("port_id", to_id, port_id)
+        fixed_ip = None if fixed_ip_address is None else _parse_value("fixed_ip_address", to_ip, fixed_ip_address)
+        if_revision = parse_revision("floatingip", if_revision)
+
         def work(tx: Transaction, after: AfterCommit) -> FloatingIP:
             current = self._floatingip_in(tx, context, floatingip_id, for_update=True)
             policy.check_modify(context, current, floatingip_id)
+            check_revision(current, if_revision)
+            association = self._find_association(
+                tx, context, current.floating_network_id, port_id, fixed_ip, floatingip_id
+            )
+            request = {"port_id": port_id, "fixed_ip_address": fixed_ip_address}
+            self.events.notify(
+                ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, context, floatingip_id, request=request, current=current
+            )
+            _check_still_there(tx, association)
+            updated = revised(current, _associated(current, association), self.core.clock)
+            tx.update_floatingip(updated)
+            self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id)
+            after.publish(
+                self.events,
+                ResourceType.FLOATINGIP,
+                Event.AFTER_UPDATE,
+                context,
+                floatingip_id,
+                request=request,
+                current=current,
+                result=updated,
+            )
+            return updated
+
+        return self._write(work)
+
+    def disassociate_floatingip(
+        self, context: RequestContext, floatingip_id: str, *, if_revision: int | None = None
+    ) -> FloatingIP:
+        if_revision = parse_revision("floatingip", if_revision)
+
+        def work(tx: Transaction, after: AfterCommit) -> FloatingIP:
+            current = self._floatingip_in(tx, context, floatingip_id, for_update=True)
+            policy.check_modify(context, current, floatingip_id)
+            check_revision(current, if_revision)
             if current.port_id is None:
                 return current
             return self.core.disassociate_in(tx, context, current, after)
 
         return self._write(work)
 
-    def delete_floatingip(self, context: RequestContext, floatingip_id: str) -> None:
+    def delete_floatingip(self, context: RequestContext, floatingip_id: str, *, if_revision: int | None = None) -> None:
+        if_revision = parse_revision("floatingip", if_revision)
+
         def work(tx: Transaction, after: AfterCommit) -> None:
             current = self._floatingip_in(tx, context, floatingip_id, for_update=True)
             policy.check_modify(context, current, floatingip_id)
+            check_revision(current, if_revision)
             self.events.notify(ResourceType.FLOATINGIP, Event.BEFORE_DELETE, context, floatingip_id, current=current)
             tx.remove_floatingip(floatingip_id)
             self.core.dataplane.program(tx, after, current, None, request_id=context.request_id)

@@ -13,7 +13,8 @@ A driver author runs it against their plugin by combining it with a
 Every contract method of :class:`naas.plugins.CorePlugin`, every error its
 docstrings name, malformed input, tenant isolation, the one-default rules,
 address and prefix allocation, lifecycle events and concurrent use from many
-threads are covered. Tests of what the plugin class leaves out of its
+threads, and Neutron's standard attributes (description, tags, timestamps,
+revision numbers and ``if_revision`` preconditions) are covered. Tests of what the plugin class leaves out of its
 ``CAPABILITIES`` (:mod:`naas.capabilities`) are skipped, naming the capability.
 """
 
@@ -27,6 +28,7 @@ from naas.testing._core_isolation import IsolationTests
 from naas.testing._core_isolation_matrix import CoreIsolationMatrix
 from naas.testing._core_networks import NetworkTests
 from naas.testing._core_ports import PortTests
+from naas.testing._core_standard import StandardAttributeTests
 from naas.testing._core_subnetpools import SubnetPoolTests
 from naas.testing._core_subnets import SubnetTests
 
@@ -39,6 +41,7 @@ class CorePluginConformance(
     SubnetPoolTests,
     SubnetFromPoolTests,
     PortTests,
+    StandardAttributeTests,
     IsolationTests,
     CoreIsolationMatrix,
     EventTests,

@@ -18,8 +18,8 @@ A driver author runs it against their plugin by combining it with a
 
 Every contract method of :class:`naas.plugins.L3Plugin` and every error its
 docstrings name are covered: routers and gateways, interfaces (and the deletes
-they refuse), floating IPs, tenant isolation, lifecycle events, concurrent
-use from many threads, and two instances over one storage building one
+they refuse), floating IPs, their standard attributes and ``if_revision``,
+tenant isolation, lifecycle events, concurrent use from many threads, and two instances over one storage building one
 get-me-a-network topology per project. The core plugin need not be naas's own,
 but it must pass :class:`~naas.testing.CorePluginConformance`. Tests of what the
 plugin classes leave out of their ``CAPABILITIES`` (:mod:`naas.capabilities`)
@@ -37,6 +37,7 @@ from naas.testing._l3_isolation import L3IsolationTests
 from naas.testing._l3_isolation_matrix import L3IsolationMatrix
 from naas.testing._l3_routers import RouterTests
 from naas.testing._l3_shared_storage import SharedStorageTests
+from naas.testing._l3_standard import L3StandardAttributeTests
 
 __all__ = ["L3PluginConformance"]
 
@@ -45,6 +46,7 @@ class L3PluginConformance(
     RouterTests,
     RouterInterfaceTests,
     FloatingIPTests,
+    L3StandardAttributeTests,
     L3IsolationTests,
     L3IsolationMatrix,
     L3EventTests,

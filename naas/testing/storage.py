@@ -130,6 +130,10 @@ def _read(reader: str, resource_id: str, tx: Transaction) -> object:
     return getattr(tx, reader)(resource_id)
 
 
+def _write(writer: str, resource: object, tx: Transaction) -> None:
+    getattr(tx, writer)(resource)
+
+
 def _list_ports(query: ListQuery, tx: Transaction) -> list[Port]:
     return tx.ports(query)
 
@@ -440,6 +444,54 @@ class StorageConformance(_TestCaseBase):
         self.assertEqual(router, self.run_unit(lambda tx: tx.router(router.id)))
         self.run_unit(lambda tx: tx.remove_router(router.id))
         self.assertIsNone(self.run_unit(lambda tx: tx.router(router.id)))
+
+    # Standard attributes
+
+    def test_standard_attributes_read_back_as_stored_and_as_updated(self) -> None:
+        """Every resource keeps description, tags, timestamps and revision as given, on add and on update."""
+        stamped: dict[str, Any] = {
+            "description": "ü" * 255,
+            "tags": tuple(f"tag-{index:02d}" + "x" * 240 for index in range(50)),
+            "created_at": "2026-12-01T17:00:00Z",
+            "updated_at": "2026-12-01T17:00:00Z",
+            "revision_number": 2**40,
+        }
+        network, subnet = self.network_with_subnet("10.9.0.0/29")
+        network = dataclasses.replace(network, subnets=(subnet.id,), **stamped)
+        pool = _pool(("10.8.0.0/16",), **stamped)
+        port = self.hold(network, subnet, **stamped)
+        router = Router(
+            id=_id(), project_id="p", name="r", admin_state_up=True, status="ACTIVE", external_gateway_info=None
+        )
+        router = dataclasses.replace(router, **stamped)
+        self.add(pool, router)
+        self.run_unit(lambda tx: tx.update_network(network))
+        subnet = dataclasses.replace(subnet, **stamped)
+        self.run_unit(lambda tx: tx.update_subnet(subnet))
+        readers: dict[str, Any] = {
+            "network": network,
+            "subnet": subnet,
+            "subnetpool": pool,
+            "port": port,
+            "router": router,
+        }
+        for reader, stored in readers.items():
+            read = self.run_unit(functools.partial(_read, reader, stored.id))
+            self.assertEqual(stored, read, reader)
+        updates = {"network": "update_network", "subnet": "update_subnet", "subnetpool": "update_subnetpool"}
+        updates.update({"port": "update_port", "router": "update_router"})
+        for reader, writer in updates.items():
+            changed = dataclasses.replace(
+                readers[reader],
+                description="",
+                tags=("only",),
+                updated_at="2026-12-01T18:00:00Z",
+                revision_number=2**40 + 1,
+            )
+            self.run_unit(functools.partial(_write, writer, changed))
+            self.assertEqual(changed, self.run_unit(functools.partial(_read, reader, changed.id)), reader)
+        listed = self.run_unit(lambda tx: tx.networks(ListQuery({"id": frozenset([network.id])})))
+        self.assertEqual([("only",)], [found.tags for found in listed if found.id == network.id])
 
     # Sharing
 

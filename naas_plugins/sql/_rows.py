@@ -60,6 +60,7 @@ __all__ = [
     "SUBNETS",
     "Prefixed",
     "format_pools",
+    "format_tags",
     "parse_pools",
 ]
 
@@ -125,6 +126,26 @@ class Prefixed:
 # Rows to resources
 
 
+def standard_attributes(row: Row) -> dict[str, Any]:
+    """The standard attributes a resource's row keeps (see ``models.StandardAttributes``)."""
+    return {
+        "description": row.description,
+        "tags": parse_tags(row.tags),
+        "created_at": row.created_at_utc,
+        "updated_at": row.updated_at_utc,
+        "revision_number": row.revision_number,
+    }
+
+
+def format_tags(tags: Iterable[str]) -> str:
+    """Tags as stored: comma-separated (no tag holds a comma, :func:`naas.requests.to_tags`)."""
+    return ",".join(tags)
+
+
+def parse_tags(text: str | None) -> tuple[str, ...]:
+    return tuple(text.split(",")) if text else ()
+
+
 def network_from_row(row: Row, subnet_ids: Sequence[str]) -> Network:
     return Network(
         id=row.id,
@@ -137,6 +158,7 @@ def network_from_row(row: Row, subnet_ids: Sequence[str]) -> Network:
         mtu=row.mtu,
         status=row.status,
         subnets=tuple(subnet_ids),
+        **standard_attributes(row),
     )
 
 
@@ -152,6 +174,7 @@ def subnet_from_row(row: Row) -> Subnet:
         allocation_pools=parse_pools(row.allocation_pools),
         subnetpool_id=row.subnetpool_id,
         enable_dhcp=bool(row.enable_dhcp),
+        **standard_attributes(row),
     )
 
 
@@ -168,6 +191,7 @@ def pool_from_row(row: Row) -> SubnetPool:
         shared=bool(row.shared),
         is_default=bool(row.is_default),
         default_quota=row.default_quota,
+        **standard_attributes(row),
     )
 
 
@@ -183,6 +207,7 @@ def port_from_row(row: Row, fixed_ips: Sequence[FixedIP]) -> Port:
         device_owner=row.device_owner,
         fixed_ips=tuple(fixed_ips),
         status=row.status,
+        **standard_attributes(row),
     )
 
 
@@ -199,6 +224,7 @@ def router_from_row(row: Row, gateway_ips: Sequence[FixedIP]) -> Router:
         admin_state_up=bool(row.admin_state_up),
         status=row.status,
         external_gateway_info=info,
+        **standard_attributes(row),
     )
 
 
@@ -212,6 +238,7 @@ def floatingip_from_row(row: Row) -> FloatingIP:
         fixed_ip_address=None if row.fixed_ip_address is None else netaddr.IPAddress(row.fixed_ip_address),
         router_id=row.router_id,
         status=row.status,
+        **standard_attributes(row),
     )
 
 

@@ -166,7 +166,27 @@ def _created_column() -> Mapped[int]:
     return mapped_column(sa.BigInteger, nullable=False)
 
 
-class NetworkRow(Base):
+TIMESTAMP_LENGTH = 20
+"""``2026-12-01T17:00:00Z``: the standard attributes' timestamps, stored as the wire spells them."""
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+class StandardAttributes:
+    """Neutron's standard attributes (:data:`naas.resources.STANDARD_ATTRIBUTES`), on every resource's row.
+
+    ``tags`` are the sorted tags, comma-separated (no tag holds a comma), read and written whole with the
+    row like a pool's prefixes; NULL (rows from before revision 0003) means none. The timestamps keep the
+    wire form, whose string order is time order. ``created_at`` is the older, finer column lists sort by.
+    """
+
+    description: Mapped[str] = mapped_column(ExactString(NAME_LENGTH), nullable=False, server_default="")
+    tags: Mapped[str | None] = mapped_column(ExactString(), nullable=True)
+    created_at_utc: Mapped[str] = mapped_column(ExactString(TIMESTAMP_LENGTH), nullable=False, server_default=EPOCH)
+    updated_at_utc: Mapped[str] = mapped_column(ExactString(TIMESTAMP_LENGTH), nullable=False, server_default=EPOCH)
+    revision_number: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+
+
+class NetworkRow(StandardAttributes, Base):
     __tablename__ = "networks"
     __table_args__ = (sa.UniqueConstraint("default_marker", name="uniq_networks0default_marker"),)
 
@@ -184,7 +204,7 @@ class NetworkRow(Base):
     created_at: Mapped[int] = _created_column()
 
 
-class SubnetPoolRow(Base):
+class SubnetPoolRow(StandardAttributes, Base):
     __tablename__ = "subnetpools"
     __table_args__ = (
         sa.UniqueConstraint("ip_version", "default_marker", name="uniq_subnetpools0ip_version0default_marker"),
@@ -226,7 +246,7 @@ class SubnetPoolFreeBlockRow(Base):
     network: Mapped[str] = mapped_column(ExactString(HEX_WIDTH), primary_key=True)
 
 
-class SubnetRow(Base):
+class SubnetRow(StandardAttributes, Base):
     __tablename__ = "subnets"
     __table_args__ = (
         # Guards, besides the free blocks, against one prefix handed out twice by a pool.
@@ -268,7 +288,7 @@ class SubnetFreeRangeRow(Base):
     last: Mapped[str] = mapped_column(ExactString(HEX_WIDTH), nullable=False)
 
 
-class PortRow(Base):
+class PortRow(StandardAttributes, Base):
     __tablename__ = "ports"
     __table_args__ = (sa.UniqueConstraint("network_id", "mac_address", name="uniq_ports0network_id0mac_address"),)
 
@@ -300,7 +320,7 @@ class IPAllocationRow(Base):
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
 
-class RouterRow(Base):
+class RouterRow(StandardAttributes, Base):
     __tablename__ = "routers"
 
     id: Mapped[str] = _id_column()
@@ -318,7 +338,7 @@ class RouterRow(Base):
     created_at: Mapped[int] = _created_column()
 
 
-class FloatingIPRow(Base):
+class FloatingIPRow(StandardAttributes, Base):
     __tablename__ = "floatingips"
     __table_args__ = (
         # One floating IP per fixed address and external network.

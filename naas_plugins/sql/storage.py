@@ -76,6 +76,7 @@ from naas_plugins.sql._rows import (
     Prefixed,
     floatingip_from_row,
     format_pools,
+    format_tags,
     network_from_row,
     networks_from_rows,
     owned,
@@ -220,6 +221,16 @@ def _in_pools(subnet: Subnet, address: netaddr.IPAddress) -> bool:
 # Resources to rows
 
 
+def _standard_values(resource: Network | Subnet | SubnetPool | Port | Router | FloatingIP) -> dict[str, Any]:
+    return {
+        "description": resource.description,
+        "tags": format_tags(resource.tags),
+        "created_at_utc": resource.created_at,
+        "updated_at_utc": resource.updated_at,
+        "revision_number": resource.revision_number,
+    }
+
+
 def _network_values(network: Network) -> dict[str, Any]:
     return {
         "project_id": network.project_id,
@@ -231,6 +242,7 @@ def _network_values(network: Network) -> dict[str, Any]:
         "default_marker": True if network.is_default else None,
         "mtu": network.mtu,
         "status": network.status,
+        **_standard_values(network),
     }
 
 
@@ -245,6 +257,7 @@ def _subnet_values(subnet: Subnet) -> dict[str, Any]:
         "allocation_pools": format_pools(subnet.allocation_pools),
         "enable_dhcp": subnet.enable_dhcp,
         "subnetpool_id": subnet.subnetpool_id,
+        **_standard_values(subnet),
     }
 
 
@@ -261,6 +274,7 @@ def _pool_values(pool: SubnetPool) -> dict[str, Any]:
         "is_default": pool.is_default,
         "default_marker": True if pool.is_default else None,
         "default_quota": pool.default_quota,
+        **_standard_values(pool),
     }
 
 
@@ -274,6 +288,7 @@ def _port_values(port: Port) -> dict[str, Any]:
         "device_id": port.device_id,
         "device_owner": port.device_owner,
         "status": port.status,
+        **_standard_values(port),
     }
 
 
@@ -286,6 +301,7 @@ def _router_values(router: Router) -> dict[str, Any]:
         "status": router.status,
         "gw_network_id": None if gateway is None else gateway.network_id,
         "enable_snat": False if gateway is None else gateway.enable_snat,
+        **_standard_values(router),
     }
 
 
@@ -298,6 +314,7 @@ def _floatingip_values(floatingip: FloatingIP) -> dict[str, Any]:
         "fixed_ip_address": None if floatingip.fixed_ip_address is None else str(floatingip.fixed_ip_address),
         "router_id": floatingip.router_id,
         "status": floatingip.status,
+        **_standard_values(floatingip),
     }
 
 

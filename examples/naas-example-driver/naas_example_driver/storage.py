@@ -133,7 +133,9 @@ def _decode(kind: Any, raw: Any) -> Any:
 
 
 def _decode_record(cls: type[D], raw: dict[str, Any]) -> D:
-    return cls(**{name: _decode(kind, raw[name]) for name, kind in _field_types(cls).items()})
+    # A field the record lacks gets its default: documents written before the standard attributes
+    # (description, tags, timestamps, revision_number) still load.
+    return cls(**{name: _decode(kind, raw[name]) for name, kind in _field_types(cls).items() if name in raw})
 
 
 class _FileTransaction(Transaction):

@@ -87,6 +87,36 @@ class TestTheFile(unittest.TestCase):
         with open(self.path) as state_file:
             self.assertEqual(1, json.load(state_file)["format"])
 
+    def test_standard_attributes_are_read_back_by_a_new_instance(self) -> None:
+        stored = network(
+            description="edge",
+            tags=("red", "blue"),
+            created_at="2026-12-01T17:00:00Z",
+            updated_at="2026-12-01T17:05:00Z",
+            revision_number=7,
+        )
+        self.storage.run(lambda tx: tx.add_network(stored))
+
+        reopened = JsonFileStorage(self.path).run(lambda tx: tx.network("net-1"))
+
+        self.assertEqual(stored, reopened)
+        assert reopened is not None
+        self.assertEqual(("blue", "red"), reopened.tags)
+
+    def test_a_document_from_before_the_standard_attributes_still_loads(self) -> None:
+        self.storage.run(lambda tx: tx.add_network(network()))
+        with open(self.path) as state_file:
+            document = json.load(state_file)
+        for name in ("description", "tags", "created_at", "updated_at", "revision_number"):
+            for record in document["networks"].values():
+                del record[name]
+        with open(self.path, "w") as state_file:
+            json.dump(document, state_file)
+
+        reopened = JsonFileStorage(self.path).run(lambda tx: tx.network("net-1"))
+
+        self.assertEqual(network(), reopened)
+
     def test_a_refused_write_leaves_the_file_as_it_was(self) -> None:
         self.storage.run(lambda tx: tx.add_network(network(is_default=True)))
         with open(self.path, "rb") as state_file:

@@ -167,10 +167,21 @@ class TestIsolationOnACaseInsensitiveSchema(LookalikeChecks):
             migration.upgrade(url, "0001_initial_schema")
             engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
             self.addCleanup(engine.dispose)
-            with engine.connect() as connection:
+            with engine.begin() as connection:
                 self.assertEqual(
                     1, connection.execute(sa.text("SELECT 'alice' = 'ALICE ' FROM DUAL")).scalar_one(), "not loose"
                 )
+                # The columns revision 0003 adds, which the plugin reads, under the tables' loose collation.
+                for table in ("networks", "subnetpools", "subnets", "ports", "routers", "floatingips"):
+                    connection.execute(
+                        sa.text(
+                            f"ALTER TABLE {table} ADD COLUMN description VARCHAR(255) NOT NULL DEFAULT '',"
+                            " ADD COLUMN tags MEDIUMTEXT NULL,"
+                            " ADD COLUMN created_at_utc VARCHAR(20) NOT NULL DEFAULT '1970-01-01T00:00:00Z',"
+                            " ADD COLUMN updated_at_utc VARCHAR(20) NOT NULL DEFAULT '1970-01-01T00:00:00Z',"
+                            " ADD COLUMN revision_number BIGINT NOT NULL DEFAULT 0"
+                        )
+                    )
             core = SqlCorePlugin(url, auto_migrate=False)
             self.addCleanup(core.close)
             l3 = SqlL3Plugin(core)

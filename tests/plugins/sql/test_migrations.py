@@ -17,6 +17,8 @@ from naas_plugins.sql import SqlCorePlugin, migration
 from naas_plugins.sql.models import Base, ExactString, exact_collation
 from naas_plugins.sql.testing import require_backend, temporary_database
 
+RESOURCE_TABLES = ("networks", "subnetpools", "subnets", "ports", "routers", "floatingips")
+
 
 class TestMigrationsSQLite(testtools.TestCase):
     backend: ClassVar[str] = "sqlite"
@@ -113,6 +115,41 @@ class TestMigrationsSQLite(testtools.TestCase):
                     ).all()
                     self.assertEqual([], found, spelling)
 
+    def test_upgrading_rows_from_before_standard_attributes_dates_them_when_they_were_made(self) -> None:
+        network_id = "3f7a4c1e-2b1d-4c3e-9a8b-7c6d5e4f3a2b"
+        with self.empty_database() as url:
+            migration.upgrade(url, "0002_exact_strings_and_sizes")
+            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            self.addCleanup(engine.dispose)
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO networks (id, project_id, name, admin_state_up, shared, router_external,"
+                        " is_default, mtu, status, created_at)"
+                        " VALUES (:id, 'alice', 'old', TRUE, FALSE, FALSE, FALSE, 1500, 'ACTIVE', :made)"
+                    ),
+                    # 2026-12-01T17:00:00.123456789Z: the fraction is dropped, as the wire form has none.
+                    {"id": network_id, "made": 1796144400_123456789},
+                )
+            migration.upgrade(url)
+            core = SqlCorePlugin(url)
+            self.addCleanup(core.close)
+
+            network = core.get_network(admin_context(), network_id)
+
+            self.assertEqual(
+                ("", (), "2026-12-01T17:00:00Z", "2026-12-01T17:00:00Z", 0),
+                (
+                    network.description,
+                    network.tags,
+                    network.created_at,
+                    network.updated_at,
+                    network.revision_number,
+                ),
+            )
+            updated = core.update_network(admin_context(), network_id, {"tags": ["kept"]}, if_revision=0)
+            self.assertEqual((1, ("kept",)), (updated.revision_number, updated.tags))
+
     def test_positions_beyond_a_smallint_are_stored(self) -> None:
         with self.empty_database() as url:
             migration.upgrade(url)
@@ -166,6 +203,7 @@ class TestMigrationsMySQL(TestMigrationsSQLite):
                     ("subnetpools", "prefixes"),
                     ("subnets", "allocation_pools"),
                     ("auto_allocated_topologies", "subnet_ids"),
+                    *((table, "tags") for table in RESOURCE_TABLES),
                 },
                 {(row[0], row[1]) for row in rows if row[3] == "mediumtext"},
             )
