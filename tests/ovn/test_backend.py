@@ -14,7 +14,7 @@ from naas.backends import DataplaneState, NetworkState, PortState, RepairAction
 from naas.events import ResourceType
 from naas.exceptions import ServiceUnavailable
 from naas.loading import load_backends
-from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, FixedIP, Network, Port
+from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, FixedIP, Port
 from naas.testing.backends import change_for, sample_topology
 from naas_plugins.ovn import OvnBackend
 from naas_plugins.ovn.testing import ControlPlane
@@ -101,22 +101,14 @@ def test_threads_sharing_one_backend_lose_nothing(ovn: ControlPlane) -> None:
         backend.close()
 
 
-@dataclasses.dataclass(frozen=True)
-class RevisedNetwork(Network):
-    """A network carrying the revision_number naas's resources are getting."""
-
-    revision_number: int = 0
+def _revision(state: NetworkState, name: str, number: int) -> NetworkState:
+    return NetworkState(dataclasses.replace(state.network, name=name, revision_number=number), state.subnets)
 
 
 def test_a_late_postcommit_of_an_older_revision_does_not_overwrite_a_newer_one(ovn: ControlPlane) -> None:
     backend = OvnBackend(ovn.nb_connection, timeout=30)
     try:
-        older = NetworkState(
-            RevisedNetwork(**{**_fields(PRIVATE.network), "name": "older", "revision_number": 4}), PRIVATE.subnets
-        )
-        newer = NetworkState(
-            RevisedNetwork(**{**_fields(PRIVATE.network), "name": "newer", "revision_number": 5}), PRIVATE.subnets
-        )
+        older, newer = _revision(PRIVATE, "older", 4), _revision(PRIVATE, "newer", 5)
         backend.postcommit(change_for(None, newer))
         backend.postcommit(change_for(None, older))  # arrives late, e.g. from a slower process
         switch = f"naas-{PRIVATE.network.id}"
@@ -127,10 +119,6 @@ def test_a_late_postcommit_of_an_older_revision_does_not_overwrite_a_newer_one(o
         assert ovn.nbctl("get", "Logical_Switch", switch, "external_ids:naas\\:network_name").strip() == "older"
     finally:
         backend.close()
-
-
-def _fields(network: Network) -> dict[str, Any]:
-    return {field.name: getattr(network, field.name) for field in dataclasses.fields(Network)}
 
 
 def test_sync_repairs_every_resource_it_can_and_reports_the_one_it_cannot(ovn: ControlPlane) -> None:
