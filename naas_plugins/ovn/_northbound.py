@@ -174,6 +174,7 @@ def _attach(parent: Any, column: str, child: Any) -> None:
 
 
 def _int_revision(text: str | None) -> int | None:
+    # Rows written by an earlier naas may hold a digest ("h" and hex digits): never newer, so they are overwritten.
     return int(text) if text is not None and text.isdigit() else None
 
 

@@ -121,6 +121,33 @@ def test_a_late_postcommit_of_an_older_revision_does_not_overwrite_a_newer_one(o
         backend.close()
 
 
+def test_a_row_an_earlier_naas_marked_with_a_digest_is_overwritten(ovn: ControlPlane) -> None:
+    backend = OvnBackend(ovn.nb_connection, timeout=30)
+    try:
+        backend.postcommit(change_for(None, PRIVATE))
+        switch = f"naas-{PRIVATE.network.id}"
+        ovn.nbctl("set", "Logical_Switch", switch, 'external_ids:"naas:revision_number"="h0123456789ab"')
+        backend.postcommit(change_for(PRIVATE, _revision(PRIVATE, "renamed", 0)))
+        assert ovn.nbctl("get", "Logical_Switch", switch, "external_ids:naas\\:network_name").strip() == "renamed"
+        assert ovn.nbctl("get", "Logical_Switch", switch, "external_ids:naas\\:revision_number").strip() == '"0"'
+    finally:
+        backend.close()
+
+
+def test_one_batch_holding_two_changes_of_one_resource_ends_at_the_later(ovn: ControlPlane) -> None:
+    backend = OvnBackend(ovn.nb_connection, timeout=30)
+    try:
+        first, second = _revision(PRIVATE, "first", 0), _revision(PRIVATE, "second", 1)
+        sent = backend.northbound.transactions
+        assert backend.postcommit_all([change_for(None, first), change_for(first, second)]) == []
+        assert backend.northbound.transactions == sent + 1
+        switch = f"naas-{PRIVATE.network.id}"
+        assert ovn.nbctl("get", "Logical_Switch", switch, "external_ids:naas\\:network_name").strip() == "second"
+        assert backend.sync(DataplaneState(networks=(second,)), repair=False).repairs == ()
+    finally:
+        backend.close()
+
+
 def test_sync_repairs_every_resource_it_can_and_reports_the_one_it_cannot(ovn: ControlPlane) -> None:
     backend = OvnBackend(ovn.nb_connection, timeout=30, gateway_chassis=[GATEWAY_CHASSIS])
     try:
