@@ -136,9 +136,9 @@ class BackendChain:
     """The configured backends, in order, called as one (an empty chain does nothing).
 
     Each backend receives only the changes of the resource types its
-    ``CAPABILITIES`` name. The rules call, per change: :meth:`precommit`
-    inside the unit of work, :meth:`postcommit` after the commit; and
-    :meth:`sync` to repair. See :mod:`naas.backends` for the whole protocol.
+    ``CAPABILITIES`` name. The rules call :meth:`precommit` for each change
+    inside the unit of work, :meth:`postcommit_all` with all the unit's
+    changes after the commit, and :meth:`sync` to repair. See :mod:`naas.backends` for the whole protocol.
     """
 
     def __init__(self, backends: Mapping[str, NetworkBackend] | None = None) -> None:
