@@ -138,7 +138,8 @@ class BackendChain:
     Each backend receives only the changes of the resource types its
     ``CAPABILITIES`` name. The rules call :meth:`precommit` for each change
     inside the unit of work, :meth:`postcommit_all` with all the unit's
-    changes after the commit, and :meth:`sync` to repair. See :mod:`naas.backends` for the whole protocol.
+    changes after the commit, and :meth:`sync` to repair. See
+    :mod:`naas.backends` for the whole protocol.
     """
 
     def __init__(self, backends: Mapping[str, NetworkBackend] | None = None) -> None:

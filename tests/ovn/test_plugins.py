@@ -307,6 +307,35 @@ def test_a_northbound_that_stops_answering_leaves_error_until_a_sync_after_it_is
         backend.close()
 
 
+def test_a_northbound_that_does_not_answer_a_batch_fails_all_of_it_without_retrying_each(ovn: ControlPlane) -> None:
+    backend = OvnBackend(ovn.nb_connection, timeout=2, gateway_chassis=[GATEWAY_CHASSIS])
+    core = MemoryCorePlugin(backends=BackendChain({"ovn": backend}))
+    l3 = MemoryL3Plugin(core)
+    admin = admin_context()
+    try:
+        public = core.create_network(admin, {"router:external": True})
+        core.create_subnet(admin, {"network_id": public.id, "cidr": "203.0.113.0/24", "enable_dhcp": False})
+        sent = backend.northbound.transactions
+        nb_server = ovn.pids["ovnnb_db"]
+        os.kill(nb_server, signal.SIGSTOP)
+        try:
+            router = l3.create_router(admin, {"name": "r", "external_gateway_info": {"network_id": public.id}})
+        finally:
+            os.kill(nb_server, signal.SIGCONT)
+        # Whether it landed cannot be known: the router and its gateway port are both ERROR, after one attempt.
+        assert backend.northbound.transactions == sent + 1
+        (gateway_port,) = core.get_ports(admin, {"device_id": [router.id]})
+        assert (router.status, gateway_port.status) == ("ERROR", "ERROR")
+        core.dataplane.sync()
+        assert (l3.get_router(admin, router.id).status, core.get_port(admin, gateway_port.id).status) == (
+            "ACTIVE",
+            "ACTIVE",
+        )
+    finally:
+        core.close()
+        backend.close()
+
+
 def test_a_gateway_without_gateway_chassis_is_refused_and_nothing_is_stored(ovn: ControlPlane) -> None:
     backend = OvnBackend(ovn.nb_connection, timeout=30)
     core = MemoryCorePlugin(backends=BackendChain({"ovn": backend}))
