@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import unittest
@@ -18,6 +19,7 @@ from naas.backends import (
     BackendFailure,
     Capability,
     Change,
+    ChangeFailure,
     DataplaneState,
     FloatingIPChange,
     NetworkBackend,
@@ -492,3 +494,151 @@ def test_postcommit_changes_carry_the_request_id_to_the_backend() -> None:
         ("req-42", Operation.CREATE),
         (None, Operation.DELETE),
     ]
+
+
+# Postcommit of a unit of work's changes at once
+
+
+class PostcommitOnly(NetworkBackend):
+    """Implements only what a backend must; inherits the default postcommit_all."""
+
+    CAPABILITIES = RecordingBackend.CAPABILITIES
+
+    def __init__(self, fail: str | None = None) -> None:
+        self.programmed: list[str] = []
+        self.fail = fail
+
+    def postcommit(self, change: Change) -> None:
+        if change.resource_id == self.fail:
+            raise PostcommitFailure(f"no room for {change.resource_id}")
+        self.programmed.append(change.describe())
+
+    def sync(self, state: DataplaneState, *, repair: bool = True) -> SyncReport:
+        return SyncReport()
+
+
+def test_the_default_postcommit_all_calls_postcommit_for_each_change_in_order_and_goes_on_after_a_failure() -> None:
+    changes = TOPOLOGY.creates
+    one_by_one, batched = PostcommitOnly(fail=INSTANCE.resource_id), PostcommitOnly(fail=INSTANCE.resource_id)
+    for change in changes:
+        with contextlib.suppress(PostcommitFailure):
+            one_by_one.postcommit(change)
+
+    failures = batched.postcommit_all(changes)
+
+    assert batched.programmed == one_by_one.programmed == [c.describe() for c in changes if c.after is not INSTANCE]
+    assert [(failure.change, str(failure.error)) for failure in failures] == [
+        (changes[2], f"no room for {INSTANCE.resource_id}")
+    ]
+    assert failures[0].change is changes[2]
+    assert str(failures[0]) == f"create port {INSTANCE.resource_id}: no room for {INSTANCE.resource_id}"
+    assert PostcommitOnly().postcommit_all([]) == []
+
+
+def test_a_batch_reports_each_change_in_order_with_only_the_failed_one_failed() -> None:
+    healthy, failing = RecordingBackend(), RecordingBackend()
+    failing.fail_postcommit(INSTANCE.resource_id)
+    changes = TOPOLOGY.creates
+
+    reports = chain_of(healthy=healthy, failing=failing).postcommit_all(changes)
+
+    assert [report.change for report in reports] == changes
+    assert [report.change.resource_id for report in reports if report.failed] == [INSTANCE.resource_id]
+    (failed,) = [report for report in reports if report.failed]
+    assert [(f.backend, f.resource_id, f.operation) for f in failed.failures] == [
+        ("failing", INSTANCE.resource_id, Operation.CREATE)
+    ]
+    assert healthy.batches == failing.batches == [tuple(changes)]
+    assert len(failing.dataplane) == len(changes) - 1
+
+
+def test_each_backend_receives_one_batch_of_the_types_it_declares_in_order() -> None:
+    switching, routing = SwitchingRecorder(), RoutingRecorder()
+    changes = [change_for(None, NETWORK), change_for(None, ROUTER), change_for(None, INSTANCE)]
+
+    chain_of(switching=switching, routing=routing).postcommit_all(changes)
+
+    assert switching.batches == [(changes[0], changes[2])]
+    assert routing.batches == [(changes[1],)]
+
+
+class RaisingBatch(RecordingBackend):
+    def postcommit_all(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
+        raise RuntimeError("controller gone")
+
+
+class AnswersWithAStranger(RecordingBackend):
+    def postcommit_all(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
+        super().postcommit_all(changes)
+        return [ChangeFailure(change_for(None, FLOATINGIP), RuntimeError("not one of yours"))]
+
+
+@pytest.mark.parametrize(
+    ("backend_class", "message"),
+    [(RaisingBatch, "controller gone"), (AnswersWithAStranger, "not a naas.backends.ChangeFailure of a change")],
+)
+def test_a_backend_that_breaks_the_batch_contract_fails_every_change_it_received_and_the_others_still_run(
+    backend_class: type[RecordingBackend], message: str
+) -> None:
+    broken, healthy = backend_class(), RecordingBackend()
+    changes = [change_for(None, NETWORK), change_for(None, INSTANCE)]
+
+    reports = chain_of(broken=broken, healthy=healthy).postcommit_all(changes)
+
+    assert all(report.failed for report in reports)
+    assert [[(f.backend, message in str(f.error)) for f in report.failures] for report in reports] == [
+        [("broken", True)],
+        [("broken", True)],
+    ]
+    assert len(healthy.dataplane) == 2
+
+
+def test_the_chain_postcommit_of_one_change_is_a_batch_of_one() -> None:
+    backend = RecordingBackend()
+
+    report = chain_of(recorder=backend).postcommit(change_for(None, NETWORK))
+
+    assert backend.batches == [(report.change,)]
+    assert not report.failed
+
+
+class FailingRecorderConformance(BackendConformance, unittest.TestCase):
+    """The batch test of the suite, on a backend told which change to fail."""
+
+    def make_backend(self) -> RecordingBackend:
+        return RecordingBackend()
+
+    def unrealizable_change(self, backend: NetworkBackend, topology: Any) -> Change | None:
+        assert isinstance(backend, RecordingBackend)
+        backend.fail_postcommit("00000000-0000-4000-8000-0000000000ff")
+        lost = dataclasses.replace(INSTANCE.port, id="00000000-0000-4000-8000-0000000000ff")
+        return change_for(None, PortState(lost, INSTANCE.subnets))
+
+
+class BlamesTheWholeBatch(RecordingBackend):
+    def postcommit_all(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
+        failures = super().postcommit_all(changes)
+        return [ChangeFailure(change, failures[0].error) for change in changes] if failures else []
+
+
+class StopsAtTheFirstFailure(RecordingBackend):
+    def postcommit_all(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
+        for change in changes:
+            try:
+                self.postcommit(change)
+            except PostcommitFailure as error:
+                return [ChangeFailure(change, error)]
+        return []
+
+
+@pytest.mark.parametrize("backend_class", [RecordingBackend, BlamesTheWholeBatch, StopsAtTheFirstFailure])
+def test_the_suite_checks_a_batch_failure_is_pinned_on_its_change(backend_class: type[RecordingBackend]) -> None:
+    class Suite(FailingRecorderConformance):
+        def make_backend(self) -> RecordingBackend:
+            return backend_class()
+
+    result = unittest.TestResult()
+    Suite("test_postcommit_all_reports_only_the_change_that_failed_and_realizes_the_others").run(result)
+
+    assert (result.testsRun, len(result.skipped)) == (1, 0)
+    assert result.wasSuccessful() is (backend_class is RecordingBackend), result.failures

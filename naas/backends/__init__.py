@@ -3,7 +3,9 @@
 Three roles meet here:
 
 - a **backend** (:class:`NetworkBackend`) declares its :class:`Capability`
-  set and implements ``precommit``, ``postcommit``, ``sync`` and ``close``;
+  set and implements ``precommit``, ``postcommit``, ``sync`` and ``close``
+  (and may override ``postcommit_all`` to program a unit of work's changes at
+  once);
 - the **chain** (:class:`BackendChain`), built by :func:`naas.loading.load_plugins`
   from ``[DEFAULT] backends``, calls the configured backends in order;
 - the **rules** (the core and L3 plugins written over a storage driver) call
@@ -15,15 +17,17 @@ their router)::
 
     chain: BackendChain                    # handed to the plugin's from_config(..., backends=chain)
 
-    change = RouterChange(before=old_state, after=new_state, request_id=context.request_id)
     with storage.unit_of_work():           # the storage may retry the whole unit
         ...                                # checks and writes
+        change = RouterChange(before=old_state, after=new_state, request_id=context.request_id)
         chain.precommit(change)            # raises a NaasError -> roll back, store nothing
-    report = chain.postcommit(change)      # after the commit; never raises for a backend
-    if report.failed:
-        store status Status.ERROR on report.change.resource_id  (not for a delete: the row is gone)
-    else:
-        store Status.ACTIVE (or Status.DOWN when admin_state_up is false)
+        changes.append(change)             # ... one per resource the unit changes
+    reports = chain.postcommit_all(changes)  # after the commit, all at once; never raises for a backend
+    for report in reports:
+        if report.failed:
+            store status Status.ERROR on report.change.resource_id  (not for a delete: the row is gone)
+        else:
+            store Status.ACTIVE (or Status.DOWN when admin_state_up is false)
 
     # naas backend sync, start-up, after errors:
     result = chain.sync(DataplaneState(networks=..., ports=..., routers=..., floatingips=...), repair=True)
@@ -33,8 +37,12 @@ their router)::
   :class:`~naas.exceptions.BadRequest` (a backend receiving the change lacks
   a feature it uses, such as DHCP, SNAT or IPv6) or a backend's own
   ``NaasError``. No I/O.
-- :meth:`BackendChain.postcommit` ``(change: Change) -> PostcommitReport``:
-  every receiving backend is called even after one fails;
+- :meth:`BackendChain.postcommit_all` ``(changes: Sequence[Change]) ->
+  tuple[PostcommitReport, ...]``, one report per change, in order: each
+  backend receives its changes in one :meth:`NetworkBackend.postcommit_all`
+  call, and every backend is called even after one fails;
+  :meth:`BackendChain.postcommit` ``(change) -> PostcommitReport`` is the
+  same for one change;
   ``report.failures`` is a tuple of :class:`BackendFailure` (``backend``,
   ``resource_type``, ``resource_id``, ``operation``, ``error``).
 - :meth:`BackendChain.sync` ``(state: DataplaneState, *, repair: bool = True)
@@ -54,7 +62,15 @@ Backend authors test with :class:`naas.testing.backends.BackendConformance`
 and can start from :class:`naas.testing.backends.RecordingBackend`.
 """
 
-from naas.backends._backend import NetworkBackend, Repair, RepairAction, Status, SyncFailure, SyncReport
+from naas.backends._backend import (
+    ChangeFailure,
+    NetworkBackend,
+    Repair,
+    RepairAction,
+    Status,
+    SyncFailure,
+    SyncReport,
+)
 from naas.backends._capabilities import ROUTING, SWITCHING, Capability, check_capabilities
 from naas.backends._chain import BackendChain, BackendFailure, ChainSyncReport, PostcommitReport, required_features
 from naas.backends._changes import (
@@ -82,6 +98,7 @@ __all__ = [
     "Capability",
     "ChainSyncReport",
     "Change",
+    "ChangeFailure",
     "DataplaneState",
     "FloatingIPChange",
     "FloatingIPState",
@@ -113,6 +130,7 @@ for _public in (
     Capability,
     ChainSyncReport,
     Change,
+    ChangeFailure,
     DataplaneState,
     FloatingIPChange,
     FloatingIPState,

@@ -11,11 +11,13 @@ from naas.backends._capabilities import Capability
 from naas.events import ResourceType
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from oslo_config import cfg
 
     from naas.backends._changes import Change, DataplaneState
 
-__all__ = ["NetworkBackend", "Repair", "RepairAction", "Status", "SyncFailure", "SyncReport"]
+__all__ = ["ChangeFailure", "NetworkBackend", "Repair", "RepairAction", "Status", "SyncFailure", "SyncReport"]
 
 
 class Status(enum.StrEnum):
@@ -70,6 +72,17 @@ class SyncFailure:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChangeFailure:
+    """A change of a batch (:meth:`NetworkBackend.postcommit_all`) that the backend failed to program, and why."""
+
+    change: Change
+    error: Exception
+
+    def __str__(self) -> str:
+        return f"{self.change.describe()}: {self.error}"
+
+
+@dataclasses.dataclass(frozen=True)
 class SyncReport:
     """What one backend's sync did: ``repairs`` made (or needed), and resources it ``failures`` to repair.
 
@@ -108,7 +121,12 @@ class NetworkBackend(abc.ABC):
        committed. Validate only: no I/O, no blocking, no change to the
        dataplane; a storage may retry the unit of work, so precommit may be
        called more than once for one change.
-    2. :meth:`postcommit`, after the commit. Program the dataplane.
+    2. :meth:`postcommit_all`, after the commit, with every change of the
+       unit of work at once (one plugin call: a router with its gateway is a
+       port change and a router change). Program the dataplane. The default
+       calls :meth:`postcommit` for each change in order; a backend that can
+       program several changes at once (one controller transaction) overrides
+       it.
     3. :meth:`sync`, at start-up, after errors and on an operator's command
        (``naas backend sync``).
 
@@ -150,6 +168,33 @@ class NetworkBackend(abc.ABC):
         Raise any exception on failure. The stored change is never undone: the
         rules set the resource's status to ERROR and :meth:`sync` repairs it.
         """
+
+    def postcommit_all(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
+        """Program every change of one unit of work, in order; return those that failed, each with its error.
+
+        ``changes`` are the changes of the types this backend declares, in the
+        order the unit of work made them (a port before the router that uses
+        it); one resource may appear more than once. The same rules as
+        :meth:`postcommit` hold for each change (idempotent, converge to
+        ``after``, never undo). Every change is attempted, whatever happened
+        to the ones before it, and a failure is attributed to the change that
+        caused it, not to the whole batch: a backend that writes the batch at
+        once and sees it refused retries change by change (or otherwise finds
+        the culprit) before answering, since the rules set ERROR on exactly
+        the resources of the returned changes and ACTIVE on the others. Each
+        returned :class:`ChangeFailure` holds one of the given ``Change``
+        objects itself. Raising instead counts as every change failing.
+
+        The default calls :meth:`postcommit` for each change, in order, and
+        collects what raised; a backend need not override it.
+        """
+        failures = []
+        for change in changes:
+            try:
+                self.postcommit(change)
+            except Exception as error:
+                failures.append(ChangeFailure(change, error))
+        return failures
 
     @abc.abstractmethod
     def sync(self, state: DataplaneState, *, repair: bool = True) -> SyncReport:

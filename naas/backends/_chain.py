@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from naas.backends._backend import NetworkBackend, Repair, SyncReport
+from naas.backends._backend import ChangeFailure, NetworkBackend, Repair, SyncReport
 from naas.backends._capabilities import Capability, check_capabilities
 from naas.backends._changes import (
     Change,
@@ -136,9 +136,10 @@ class BackendChain:
     """The configured backends, in order, called as one (an empty chain does nothing).
 
     Each backend receives only the changes of the resource types its
-    ``CAPABILITIES`` name. The rules call, per change: :meth:`precommit`
-    inside the unit of work, :meth:`postcommit` after the commit; and
-    :meth:`sync` to repair. See :mod:`naas.backends` for the whole protocol.
+    ``CAPABILITIES`` name. The rules call :meth:`precommit` for each change
+    inside the unit of work, :meth:`postcommit_all` with all the unit's
+    changes after the commit, and :meth:`sync` to repair. See
+    :mod:`naas.backends` for the whole protocol.
     """
 
     def __init__(self, backends: Mapping[str, NetworkBackend] | None = None) -> None:
@@ -194,21 +195,32 @@ class BackendChain:
             backend.precommit(change)
 
     def postcommit(self, change: Change) -> PostcommitReport:
-        """Program ``change`` on every backend receiving it; call after the commit. Never raises for a backend.
+        """Program one change on every backend receiving it: :meth:`postcommit_all` of ``[change]``."""
+        (report,) = self.postcommit_all([change])
+        return report
 
-        Every receiving backend is called, even after one fails. Each failure
-        is logged and reported, naming the backend, the resource and the
-        error; the caller then stores status ERROR on the resource.
+    def postcommit_all(self, changes: Sequence[Change]) -> tuple[PostcommitReport, ...]:
+        """Program the changes of one unit of work; call after the commit. Never raises for a backend.
+
+        Each backend receives, in one :meth:`NetworkBackend.postcommit_all`
+        call, the changes of the types it declares, in the given order; every
+        backend is called, even after one fails. Returns one report per
+        change, in the same order, naming every backend that failed on it;
+        each failure is logged. A backend that raises, or answers something
+        else than failures of the changes it was given, failed every change
+        it received. The caller then stores status ERROR on each failed
+        resource.
         """
-        failures = []
-        for name, backend in self.handling(change.resource_type):
-            try:
-                backend.postcommit(change)
-            except Exception as error:
+        failed: dict[int, list[BackendFailure]] = {id(change): [] for change in changes}
+        for name, backend in self._backends.items():
+            received = [change for change in changes if _HANDLED_BY.get(change.resource_type) in backend.CAPABILITIES]
+            if not received:
+                continue
+            for change, error in _batch_failures(backend, received):
                 failure = BackendFailure(name, error, change.resource_type, change.resource_id, change.operation)
                 LOG.warning("%s; the next sync repairs it", failure, exc_info=error)
-                failures.append(failure)
-        return PostcommitReport(change, tuple(failures))
+                failed[id(change)].append(failure)
+        return tuple(PostcommitReport(change, tuple(failed[id(change)])) for change in changes)
 
     def sync(self, state: DataplaneState, *, repair: bool = True) -> ChainSyncReport:
         """Ask every backend to make its dataplane match ``state`` (or, ``repair=False``, to say how it differs).
@@ -246,3 +258,21 @@ class BackendChain:
                 backend.close()
             except Exception:
                 LOG.exception("Closing network backend %r failed", name)
+
+
+def _batch_failures(backend: NetworkBackend, changes: list[Change]) -> list[tuple[Change, Exception]]:
+    """(change, error) for each change ``backend`` failed in a batch; all of them when it broke the contract."""
+    try:
+        failures = list(backend.postcommit_all(changes))
+        given = {id(change) for change in changes}
+        for failure in failures:
+            if not isinstance(failure, ChangeFailure) or id(failure.change) not in given:
+                raise TypeError(
+                    f"postcommit_all returned {failure!r}, not a naas.backends.ChangeFailure of a change it was given"
+                )
+    except Exception as error:
+        return [(change, error) for change in changes]
+    first: dict[int, tuple[Change, Exception]] = {}
+    for failure in failures:
+        first.setdefault(id(failure.change), (failure.change, failure.error))
+    return list(first.values())

@@ -4,7 +4,8 @@ For every network, port, router and floating IP a unit of work changes, the
 rules describe the change (:mod:`naas.backends` states: a network with its
 subnets, a router with its gateway and interfaces ...), hand it to the
 :class:`~naas.backends.BackendChain`'s ``precommit`` inside the unit (a refusal
-rolls the unit back) and, once the unit has committed, to ``postcommit``. A
+rolls the unit back) and, once the unit has committed, hands all the unit's
+changes at once to ``postcommit_all``. A
 postcommit failure never undoes the change: the resource's ``status`` becomes
 ``ERROR`` and stays so until :meth:`Dataplane.sync` finds the backends realize
 it again. With no backend configured none of this costs anything: no change is
@@ -197,10 +198,18 @@ class Dataplane:
         return _STATE_OF[type(resource)](tx, resource) if self.active else None
 
     def realize(self, changes: Iterable[Change]) -> set[tuple[ResourceType, str]]:
-        """Postcommit each change; mark what a backend failed on ERROR. Returns the failed (type, id)."""
+        """Postcommit one unit of work's changes as one batch; mark what a backend failed on ERROR.
+
+        Returns the failed (type, id). The backends receive every change at
+        once (:meth:`~naas.backends.BackendChain.postcommit_all`), so one that
+        can write them in one controller transaction does.
+        """
+        batch = list(changes)
+        if not batch:
+            return set()
         failed: set[tuple[ResourceType, str]] = set()
-        for change in changes:
-            report = self.chain.postcommit(change)
+        for report in self.chain.postcommit_all(batch):
+            change = report.change
             if report.failed and change.after is not None:
                 failed.add((change.resource_type, change.resource_id))
         if failed:

@@ -23,6 +23,10 @@ the capability named in the reason. It checks what the rules rely on:
 - ``postcommit`` realizes each change, is idempotent, and converges to the
   change's ``after`` whatever the dataplane held (a missed create, a delete of
   what is not there);
+- ``postcommit_all`` realizes a batch as ``postcommit`` of each change in
+  order would, and (when the test case gives one in
+  :meth:`BackendConformance.unrealizable_change`) reports a failing change of
+  a batch, and only it, while realizing the others;
 - ``sync`` on a dataplane that already matches reports nothing; after a
   postcommit that never happened (a failure, a crash between commit and
   postcommit) it reports exactly the repair needed (``CREATED``, ``UPDATED``,
@@ -59,6 +63,7 @@ from naas.backends import (
     SWITCHING,
     Capability,
     Change,
+    ChangeFailure,
     DataplaneState,
     FloatingIPChange,
     FloatingIPState,
@@ -139,7 +144,9 @@ class RecordingBackend(NetworkBackend):
     """A backend whose dataplane is a dict: it records every call and can be told to refuse or fail.
 
     ``precommits`` and ``postcommits`` list every change received, in order
-    (failed postcommits included); ``syncs`` every report returned;
+    (failed postcommits included); ``batches`` every batch
+    :meth:`postcommit_all` received (it programs them one by one, as the
+    default does); ``syncs`` every report returned;
     ``dataplane`` maps ``(resource type, id)`` to the state it holds, with
     each resource's ``status`` blanked (a status is storage's, not the
     dataplane's). Thread-safe.
@@ -151,6 +158,7 @@ class RecordingBackend(NetworkBackend):
         self._lock = threading.Lock()
         self.precommits: list[Change] = []
         self.postcommits: list[Change] = []
+        self.batches: list[tuple[Change, ...]] = []
         self.syncs: list[SyncReport] = []
         self.dataplane: dict[tuple[ResourceType, str], ResourceState] = {}
         self.closed = 0
@@ -193,6 +201,11 @@ class RecordingBackend(NetworkBackend):
                 self.dataplane.pop(key, None)
             else:
                 self.dataplane[key] = _as_programmed(change.after)
+
+    def postcommit_all(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
+        with self._lock:
+            self.batches.append(tuple(changes))
+        return super().postcommit_all(changes)
 
     def sync(self, state: DataplaneState, *, repair: bool = True) -> SyncReport:
         wanted = {(item.RESOURCE_TYPE, item.resource_id): _as_programmed(item) for item in state}
@@ -410,7 +423,8 @@ def sample_topology(capabilities: frozenset[Capability]) -> SampleTopology:
 def _updated(state: ResourceState) -> ResourceState:
     """The same resource after an update a dataplane must realize."""
     if isinstance(state, NetworkState):
-        added = _subnet(29, 20, "10.0.9.0/24", dhcp=False)
+        # Like its other subnets, so a dataplane that holds only DHCP subnets has something to realize.
+        added = _subnet(29, 20, "10.0.9.0/24", dhcp=any(subnet.enable_dhcp for subnet in state.subnets))
         added = dataclasses.replace(added, network_id=state.network.id)
         network = dataclasses.replace(state.network, subnets=(*state.network.subnets, added.id))
         return NetworkState(network, (*state.subnets, added))
@@ -497,6 +511,14 @@ class BackendConformance(_TestCaseBase):
     def refused_changes(self, backend: NetworkBackend) -> Sequence[Change]:
         """Changes ``backend`` must refuse in precommit (its own limits); none by default, and that test is skipped."""
         return ()
+
+    def unrealizable_change(self, backend: NetworkBackend, topology: SampleTopology) -> Change | None:
+        """A change ``backend`` must fail in postcommit, whatever it holds of ``topology``.
+
+        For example a port on a network no topology has. None by default, and
+        the test of failures in a batch is skipped.
+        """
+        return None
 
     # Helpers
 
@@ -616,6 +638,47 @@ class BackendConformance(_TestCaseBase):
         self._postcommit_all(backend, topology.creates)
         self._postcommit_all(backend, [change_for(item, None) for item in reversed(list(topology.state))])
         self.assertMatches(backend, DataplaneState())
+
+    # Postcommit of a unit of work's changes at once
+
+    def test_postcommit_all_realizes_the_topology_as_postcommit_of_each_change_does(self) -> None:
+        one_by_one, batched = self._backend(), self._backend()
+        topology = self._topology(batched)
+        self._postcommit_all(one_by_one, topology.creates)
+        self.assertEqual([], list(batched.postcommit_all(topology.creates)))
+        self.assertMatches(batched, topology.state)
+        self.assertEqual([], list(batched.postcommit_all(topology.creates)), "a repeated batch failed")
+        self.assertEqual(one_by_one.sync(topology.state, repair=False), batched.sync(topology.state, repair=False))
+
+    def test_postcommit_all_applies_its_changes_in_order(self) -> None:
+        backend = self._backend()
+        topology = self._topology(backend)
+        deletes = [change_for(item, None) for item in reversed(list(topology.state))]
+        self.assertEqual([], list(backend.postcommit_all([*topology.creates, *deletes])))
+        self.assertMatches(backend, DataplaneState())
+        last = list(topology.state)[-1]
+        updated = _updated(last)
+        batch = [*topology.creates, change_for(last, updated)]
+        self.assertEqual([], list(backend.postcommit_all(batch)))
+        self.assertMatches(backend, _replace_in(topology.state, updated, last))
+
+    def test_postcommit_all_of_no_change_changes_nothing(self) -> None:
+        backend = self._backend()
+        self.assertEqual([], list(backend.postcommit_all([])))
+        self.assertMatches(backend, DataplaneState())
+
+    def test_postcommit_all_reports_only_the_change_that_failed_and_realizes_the_others(self) -> None:
+        backend = self._backend()
+        topology = self._topology(backend)
+        unrealizable = self.unrealizable_change(backend, topology)
+        if unrealizable is None:
+            self.skipTest(f"{type(self).__name__}.unrealizable_change() gives no change the backend must fail")
+        first, *others = topology.creates
+        failures = list(backend.postcommit_all([first, unrealizable, *others]))
+        self.assertEqual([unrealizable.describe()], [failure.change.describe() for failure in failures])
+        self.assertIs(unrealizable, failures[0].change, "a failure must hold the change it was given")
+        self.assertIsInstance(failures[0].error, Exception)
+        self.assertMatches(backend, topology.state)
 
     # Sync
 

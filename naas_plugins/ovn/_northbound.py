@@ -7,9 +7,9 @@ there. Reads (precommit, sync with nothing to repair) never leave the process.
 :func:`reconcile` compares the rows a resource should have
 (:class:`~naas_plugins.ovn._rows.RowSpec`) with what the replica holds and,
 given an IDL transaction, writes the difference. The same function serves
-postcommit (one resource per transaction) and sync (every resource that
-differs, in one transaction), so what sync reports is exactly what a
-postcommit would have written.
+postcommit (every resource one plugin call changed, in one transaction) and
+sync (every resource that differs, in one transaction), so what sync reports
+is exactly what a postcommit would have written.
 
 Why several processes writing at once lose nothing: a switch's or router's
 list of children is only ever changed by mutation (insert/delete of one
@@ -40,7 +40,16 @@ from ovsdbapp.schema.ovn_northbound import impl_idl  # type: ignore[import-untyp
 from naas.exceptions import ServiceUnavailable
 from naas_plugins.ovn._rows import CHILD_OF, OWNER_KEY, REVISION_KEY, ROOT_TABLES, TABLES, RowSpec
 
-__all__ = ["Difference", "Northbound", "NorthboundError", "Reconcile", "reconcile", "row_label"]
+__all__ = [
+    "Difference",
+    "Northbound",
+    "NorthboundError",
+    "NorthboundTimeout",
+    "Reconcile",
+    "Write",
+    "reconcile",
+    "row_label",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -50,6 +59,26 @@ _DUPLICATE_RETRIES = 3
 
 class NorthboundError(RuntimeError):
     """The northbound database refused or could not complete a transaction; the message says which and why."""
+
+
+class NorthboundTimeout(NorthboundError):
+    """The northbound database did not answer a transaction in time; it may still apply it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Write:
+    """One resource's part of a transaction: the rows ``owner`` should have (none: remove them all).
+
+    ``previously`` are the rows it had before the change (a postcommit's
+    ``before``): removed when no longer wanted even if the replica's index of
+    owners has not caught up with them. With ``skip_stale``, nothing is
+    written when the database holds a newer revision of the resource.
+    """
+
+    owner: str
+    specs: Sequence[RowSpec]
+    previously: Sequence[RowSpec] = ()
+    skip_stale: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +174,7 @@ def _attach(parent: Any, column: str, child: Any) -> None:
 
 
 def _int_revision(text: str | None) -> int | None:
+    # Rows written by an earlier naas may hold a digest ("h" and hex digits): never newer, so they are overwritten.
     return int(text) if text is not None and text.isdigit() else None
 
 
@@ -287,30 +317,25 @@ class _NbApi(impl_idl.OvnNbApiIdlImpl):  # type: ignore[misc]
 
 
 class Reconcile(command.BaseCommand):  # type: ignore[misc]
-    """An ovsdbapp command that reconciles several resources' rows; ``result`` is their differences."""
+    """An ovsdbapp command that reconciles several resources' rows, in order; ``result`` is their differences."""
 
     def __init__(
-        self,
-        api: Any,
-        work: Sequence[tuple[str, Sequence[RowSpec]]],
-        *,
-        skip_stale: bool,
-        owned: Callable[[str], Iterable[tuple[str, uuid.UUID]]],
+        self, api: Any, work: Sequence[Write], *, owned: Callable[[str], Iterable[tuple[str, uuid.UUID]]]
     ) -> None:
         super().__init__(api)
         self.work = work
-        self.skip_stale = skip_stale
         self.owned = owned
 
     def run_idl(self, txn: Any) -> None:
         tables = self.api.tables
-        self.result = [
-            (owner, reconcile(tables, specs, self.owned(owner), txn, skip_stale=self.skip_stale))
-            for owner, specs in self.work
-        ]
+        self.result = []
+        for write in self.work:
+            owned = [*self.owned(write.owner), *((spec.table, spec.uuid) for spec in write.previously)]
+            differences = reconcile(tables, write.specs, owned, txn, skip_stale=write.skip_stale)
+            self.result.append((write.owner, differences))
 
     def __str__(self) -> str:
-        return f"reconcile {', '.join(owner for owner, _ in self.work)}"
+        return f"reconcile {', '.join(write.owner for write in self.work)}"
 
     __repr__ = __str__
 
@@ -366,37 +391,24 @@ class Northbound:
         """Every ``naas:owner`` value some row carries."""
         return list(self._idl.owned)
 
-    def write(
-        self,
-        work: Sequence[tuple[str, Sequence[RowSpec]]],
-        *,
-        skip_stale: bool,
-        previously: Sequence[RowSpec] = (),
-    ) -> list[tuple[str, list[Difference]]]:
-        """Reconcile ``work`` (owner, wanted rows) in one transaction; the differences found, per owner.
+    def write(self, work: Sequence[Write]) -> list[tuple[str, list[Difference]]]:
+        """Reconcile every :class:`Write` of ``work``, in order, in one transaction; the differences, per owner.
 
-        ``previously`` are rows the owner had before the change (a postcommit's
-        ``before``): removed when no longer wanted even if the replica's index of
-        owners has not caught up with them.
-
-        Raises :class:`NorthboundError` naming the owners when the database
-        refuses the transaction, or when it does not answer within the timeout.
+        Nothing is sent when the database already holds everything. Raises
+        :class:`NorthboundError` naming the owners when the database refuses
+        the transaction (nothing of it is applied), :class:`NorthboundTimeout`
+        when it does not answer within the timeout.
         """
-        what = ", ".join(owner for owner, _ in work)
-        earlier = [(spec.table, spec.uuid) for spec in previously]
-
-        def owned(owner: str) -> list[tuple[str, uuid.UUID]]:
-            return [*self.owned(owner), *earlier]
-
+        what = ", ".join(write.owner for write in work)
         for attempt in range(1, _DUPLICATE_RETRIES + 1):
             txn = self.api.create_transaction(check_error=True, log_errors=False)
-            reconciliation = txn.add(Reconcile(self.api, work, skip_stale=skip_stale, owned=owned))
+            reconciliation = txn.add(Reconcile(self.api, work, owned=self.owned))
             try:
                 txn.commit()
             except NorthboundError:
                 raise
             except ovsdbapp_exceptions.TimeoutException as error:
-                raise NorthboundError(
+                raise NorthboundTimeout(
                     f"the OVN northbound database at {self.remote} did not answer the transaction for {what} "
                     f"within {self.timeout:g} s; it may still apply it"
                 ) from error

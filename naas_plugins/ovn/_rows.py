@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -46,9 +45,10 @@ from naas.resources import (
     DEVICE_OWNER_FLOATINGIP,
     DEVICE_OWNER_ROUTER_GATEWAY,
     DEVICE_OWNER_ROUTER_INTERFACE,
+    FloatingIP,
     Network,
     Port,
-    Resource,
+    Router,
     Subnet,
 )
 
@@ -87,7 +87,6 @@ CHILD_OF: Mapping[str, tuple[str, str]] = {
 """Each non-root table naas writes, with the table and column holding its rows."""
 TABLES = (*ROOT_TABLES, *CHILD_OF)
 
-_STATUS = re.compile(r", status='[^']*'")
 _NAMESPACE = uuid.UUID("6f1c1a52-3d1e-5b7a-9a43-2f7c0e0a7b55")
 _DHCP_LEASE_TIME = 43200  # seconds, ML2/OVN's default
 
@@ -157,16 +156,9 @@ def parse_owner(value: str) -> tuple[ResourceType, str] | None:
         return None
 
 
-def revision(resource: Resource) -> str:
-    """The resource's ``revision_number``; a digest of its state while resources carry none.
-
-    The digest (``h`` and 12 hex digits) leaves ``status`` out: a status is
-    storage's, not the dataplane's.
-    """
-    number = getattr(resource, "revision_number", None)
-    if isinstance(number, int) and not isinstance(number, bool):
-        return str(number)
-    return "h" + hashlib.sha256(_STATUS.sub("", repr(resource)).encode()).hexdigest()[:12]
+def revision(resource: Network | Subnet | Port | Router | FloatingIP) -> str:
+    """The resource's ``revision_number``, as ``external_ids`` hold it."""
+    return str(resource.revision_number)
 
 
 def dhcp_server_mac(subnet_id: str) -> str:
@@ -175,8 +167,8 @@ def dhcp_server_mac(subnet_id: str) -> str:
     return "0a:" + ":".join(f"{byte:02x}" for byte in digest[:5])
 
 
-def _ids(resource_type: ResourceType, resource: Resource, **extra: str) -> dict[str, str]:
-    return {OWNER_KEY: owner_key(resource_type, resource.id), REVISION_KEY: revision(resource), **extra}  # type: ignore[attr-defined]
+def _ids(resource_type: ResourceType, resource: Network | Port | FloatingIP, **extra: str) -> dict[str, str]:
+    return {OWNER_KEY: owner_key(resource_type, resource.id), REVISION_KEY: revision(resource), **extra}
 
 
 def _switch_parent(network_id: str) -> Parent:

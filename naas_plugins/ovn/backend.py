@@ -13,6 +13,7 @@ from naas.backends import (
     SWITCHING,
     Capability,
     Change,
+    ChangeFailure,
     DataplaneState,
     NetworkBackend,
     Repair,
@@ -23,7 +24,7 @@ from naas.backends import (
 )
 from naas.exceptions import BadRequest
 from naas_plugins.ovn import opts
-from naas_plugins.ovn._northbound import Difference, Northbound, NorthboundError, reconcile
+from naas_plugins.ovn._northbound import Difference, Northbound, NorthboundError, NorthboundTimeout, Write, reconcile
 from naas_plugins.ovn._rows import RowSpec, Settings, owner_key, parse_owner, rows_for
 
 __all__ = ["OvnBackend"]
@@ -41,10 +42,13 @@ class OvnBackend(NetworkBackend):
 
     - ``precommit`` refuses a router gateway when no gateway chassis is
       configured; it reads nothing and writes nothing.
-    - ``postcommit`` writes one OVSDB transaction per change (none when the
-      database already holds the change). A change older than what the
-      database holds for that resource (``naas:revision_number``) is not
-      written.
+    - ``postcommit_all`` writes every change of one plugin call (a router
+      and its gateway port, say) in one OVSDB transaction, none when the
+      database already holds them; when the database refuses that
+      transaction, it writes change by change, so the failure is pinned on
+      the resource that caused it. ``postcommit`` is the same for one
+      change. A change older than what the database holds for that
+      resource (``naas:revision_number``) is not written.
     - ``sync`` compares every naas row with storage from the local replica,
       without a transaction; repairing writes every difference in one
       transaction, and resource by resource when that one fails, so one
@@ -89,10 +93,51 @@ class OvnBackend(NetworkBackend):
 
     def postcommit(self, change: Change) -> None:
         """Write the resource's rows as ``change.after`` has them (remove them for a delete), in one transaction."""
-        owner = owner_key(change.resource_type, change.resource_id)
-        specs = rows_for(change.after, self.settings) if change.after is not None else ()
-        previously = rows_for(change.before, self.settings) if change.before is not None else ()
-        self.northbound.write([(owner, specs)], skip_stale=change.after is not None, previously=previously)
+        self.northbound.write([self._write(change)])
+
+    def postcommit_all(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
+        """Write every change in one transaction; when the database refuses it, change by change, in order.
+
+        A timeout fails the changes not yet written without trying the
+        others: a database that does not answer one would keep each waiting
+        as long.
+        """
+        failures: list[ChangeFailure] = []
+        writes: list[tuple[Change, Write]] = []
+        for change in changes:
+            try:
+                writes.append((change, self._write(change)))
+            except Exception as error:  # a state the mapping cannot lay out: that change alone fails
+                failures.append(ChangeFailure(change, error))
+        if not writes:
+            return failures
+        try:
+            self.northbound.write([write for _, write in writes])
+            return failures
+        except NorthboundTimeout as error:
+            return [*failures, *(ChangeFailure(change, error) for change, _ in writes)]
+        except NorthboundError as error:
+            if len(writes) == 1:
+                return [*failures, ChangeFailure(writes[0][0], error)]
+            LOG.warning("Writing %d changes in one transaction failed (%s); writing one at a time", len(writes), error)
+        for number, (change, write) in enumerate(writes):
+            try:
+                self.northbound.write([write])
+            except NorthboundTimeout as error:
+                failures.extend(ChangeFailure(late, error) for late, _ in writes[number:])
+                break
+            except NorthboundError as error:
+                failures.append(ChangeFailure(change, error))
+        order = {id(change): index for index, change in enumerate(changes)}
+        return sorted(failures, key=lambda failure: order[id(failure.change)])
+
+    def _write(self, change: Change) -> Write:
+        return Write(
+            owner_key(change.resource_type, change.resource_id),
+            rows_for(change.after, self.settings) if change.after is not None else (),
+            previously=rows_for(change.before, self.settings) if change.before is not None else (),
+            skip_stale=change.after is not None,
+        )
 
     def sync(self, state: DataplaneState, *, repair: bool = True) -> SyncReport:
         wanted: dict[str, Sequence[RowSpec]] = {
@@ -119,7 +164,7 @@ class OvnBackend(NetworkBackend):
         if not repair or not found:
             return SyncReport(repairs)
         try:
-            northbound.write([(owner, specs) for _, owner, specs in found], skip_stale=False)
+            northbound.write([Write(owner, specs) for _, owner, specs in found])
             return SyncReport(repairs)
         except NorthboundError as error:
             LOG.warning("Repairing everything in one transaction failed (%s); repairing one resource at a time", error)
@@ -127,7 +172,7 @@ class OvnBackend(NetworkBackend):
         failures: list[SyncFailure] = []
         for repair_made, owner, specs in found:
             try:
-                northbound.write([(owner, specs)], skip_stale=False)
+                northbound.write([Write(owner, specs)])
             except NorthboundError as error:
                 failures.append(SyncFailure(repair_made.resource_type, repair_made.resource_id, error))
             else:

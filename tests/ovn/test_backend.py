@@ -14,7 +14,7 @@ from naas.backends import DataplaneState, NetworkState, PortState, RepairAction
 from naas.events import ResourceType
 from naas.exceptions import ServiceUnavailable
 from naas.loading import load_backends
-from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, FixedIP, Network, Port
+from naas.resources import DEVICE_OWNER_ROUTER_INTERFACE, FixedIP, Port
 from naas.testing.backends import change_for, sample_topology
 from naas_plugins.ovn import OvnBackend
 from naas_plugins.ovn.testing import ControlPlane
@@ -101,22 +101,14 @@ def test_threads_sharing_one_backend_lose_nothing(ovn: ControlPlane) -> None:
         backend.close()
 
 
-@dataclasses.dataclass(frozen=True)
-class RevisedNetwork(Network):
-    """A network carrying the revision_number naas's resources are getting."""
-
-    revision_number: int = 0
+def _revision(state: NetworkState, name: str, number: int) -> NetworkState:
+    return NetworkState(dataclasses.replace(state.network, name=name, revision_number=number), state.subnets)
 
 
 def test_a_late_postcommit_of_an_older_revision_does_not_overwrite_a_newer_one(ovn: ControlPlane) -> None:
     backend = OvnBackend(ovn.nb_connection, timeout=30)
     try:
-        older = NetworkState(
-            RevisedNetwork(**{**_fields(PRIVATE.network), "name": "older", "revision_number": 4}), PRIVATE.subnets
-        )
-        newer = NetworkState(
-            RevisedNetwork(**{**_fields(PRIVATE.network), "name": "newer", "revision_number": 5}), PRIVATE.subnets
-        )
+        older, newer = _revision(PRIVATE, "older", 4), _revision(PRIVATE, "newer", 5)
         backend.postcommit(change_for(None, newer))
         backend.postcommit(change_for(None, older))  # arrives late, e.g. from a slower process
         switch = f"naas-{PRIVATE.network.id}"
@@ -129,8 +121,31 @@ def test_a_late_postcommit_of_an_older_revision_does_not_overwrite_a_newer_one(o
         backend.close()
 
 
-def _fields(network: Network) -> dict[str, Any]:
-    return {field.name: getattr(network, field.name) for field in dataclasses.fields(Network)}
+def test_a_row_an_earlier_naas_marked_with_a_digest_is_overwritten(ovn: ControlPlane) -> None:
+    backend = OvnBackend(ovn.nb_connection, timeout=30)
+    try:
+        backend.postcommit(change_for(None, PRIVATE))
+        switch = f"naas-{PRIVATE.network.id}"
+        ovn.nbctl("set", "Logical_Switch", switch, 'external_ids:"naas:revision_number"="h0123456789ab"')
+        backend.postcommit(change_for(PRIVATE, _revision(PRIVATE, "renamed", 0)))
+        assert ovn.nbctl("get", "Logical_Switch", switch, "external_ids:naas\\:network_name").strip() == "renamed"
+        assert ovn.nbctl("get", "Logical_Switch", switch, "external_ids:naas\\:revision_number").strip() == '"0"'
+    finally:
+        backend.close()
+
+
+def test_one_batch_holding_two_changes_of_one_resource_ends_at_the_later(ovn: ControlPlane) -> None:
+    backend = OvnBackend(ovn.nb_connection, timeout=30)
+    try:
+        first, second = _revision(PRIVATE, "first", 0), _revision(PRIVATE, "second", 1)
+        sent = backend.northbound.transactions
+        assert backend.postcommit_all([change_for(None, first), change_for(first, second)]) == []
+        assert backend.northbound.transactions == sent + 1
+        switch = f"naas-{PRIVATE.network.id}"
+        assert ovn.nbctl("get", "Logical_Switch", switch, "external_ids:naas\\:network_name").strip() == "second"
+        assert backend.sync(DataplaneState(networks=(second,)), repair=False).repairs == ()
+    finally:
+        backend.close()
 
 
 def test_sync_repairs_every_resource_it_can_and_reports_the_one_it_cannot(ovn: ControlPlane) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from naas.backends import Change, NetworkBackend
-from naas.testing.backends import BackendConformance, change_for, sample_topology
+from naas.backends import Change, NetworkBackend, PortState
+from naas.testing.backends import BackendConformance, SampleTopology, change_for, sample_topology
 from naas_plugins.ovn import OvnBackend
 from naas_plugins.ovn.testing import ControlPlane
 from tests.ovn.conftest import GATEWAY_CHASSIS, empty_northbound
@@ -32,3 +32,11 @@ class TestOvnBackendConformance(BackendConformance, unittest.TestCase):
         backend.settings = dataclasses.replace(backend.settings, gateway_chassis=())
         (router,) = sample_topology(OvnBackend.CAPABILITIES).state.routers
         return [change_for(None, router)]
+
+    def unrealizable_change(self, backend: NetworkBackend, topology: SampleTopology) -> Change | None:
+        # The instance port, moved to a network no switch stands for: its switch port has nowhere to go.
+        instance = topology.state.ports[0]
+        lost = dataclasses.replace(
+            instance.port, id="00000000-0000-4000-8000-0000000000ff", network_id="00000000-0000-4000-8000-0000000dead0"
+        )
+        return change_for(None, PortState(lost, instance.subnets))

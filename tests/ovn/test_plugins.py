@@ -218,6 +218,46 @@ def test_reads_write_nothing_and_a_repeated_change_writes_nothing(deployment: De
     assert backend.northbound.transactions == before + 1
 
 
+def test_a_plugin_call_that_changes_several_resources_sends_one_transaction(deployment: Deployment) -> None:
+    core, l3, backend = deployment.core, deployment.l3, deployment.backend
+    admin = admin_context()
+    public = core.create_network(admin, {"router:external": True})
+    core.create_subnet(admin, {"network_id": public.id, "cidr": "203.0.113.0/24", "enable_dhcp": False})
+    private = core.create_network(admin, {"name": "private"})
+    subnet = core.create_subnet(admin, {"network_id": private.id, "cidr": "10.3.0.0/24"})
+    before = backend.northbound.transactions
+
+    router = l3.create_router(admin, {"name": "r", "external_gateway_info": {"network_id": public.id}})
+    assert backend.northbound.transactions == before + 1  # the gateway port and the router
+    l3.add_router_interface(admin, router.id, {"subnet_id": subnet.id})
+    assert backend.northbound.transactions == before + 2  # the interface port and the router
+
+    held = northbound(deployment.ovn)
+    assert set(held["routers"][f"naas-{router.id}"]["ports"]) == {
+        f"lrp-{port.id}" for port in core.get_ports(admin, {"device_id": [router.id]})
+    }
+    assert core.dataplane.sync(repair=False).repairs == ()
+
+
+def test_a_failure_in_one_change_of_a_plugin_call_leaves_only_its_resource_in_error(deployment: Deployment) -> None:
+    core, l3, ovn = deployment.core, deployment.l3, deployment.ovn
+    admin = admin_context()
+    public = core.create_network(admin, {"router:external": True})
+    core.create_subnet(admin, {"network_id": public.id, "cidr": "203.0.113.0/24", "enable_dhcp": False})
+    # The external switch disappears behind naas's back: the gateway port cannot be written, the router can.
+    ovn.nbctl("ls-del", f"naas-{public.id}")
+
+    router = l3.create_router(admin, {"name": "r", "external_gateway_info": {"network_id": public.id}})
+
+    (gateway_port,) = core.get_ports(admin, {"device_id": [router.id]})
+    assert (router.status, l3.get_router(admin, router.id).status) == ("ACTIVE", "ACTIVE")
+    assert gateway_port.status == "ERROR"
+    assert f"naas-{router.id}" in northbound(ovn)["routers"]
+    core.dataplane.sync()
+    assert core.get_port(admin, gateway_port.id).status == "ACTIVE"
+    assert core.dataplane.sync(repair=False).repairs == ()
+
+
 def test_a_failed_transaction_leaves_the_resource_in_error_and_the_next_sync_realizes_it(
     deployment: Deployment,
 ) -> None:
@@ -262,6 +302,35 @@ def test_a_northbound_that_stops_answering_leaves_error_until_a_sync_after_it_is
         core.dataplane.sync()
         assert core.get_network(admin, network.id).status == "ACTIVE"
         assert "after" in ovn.nbctl("get", "Logical_Switch", f"naas-{network.id}", "external_ids:naas\\:network_name")
+    finally:
+        core.close()
+        backend.close()
+
+
+def test_a_northbound_that_does_not_answer_a_batch_fails_all_of_it_without_retrying_each(ovn: ControlPlane) -> None:
+    backend = OvnBackend(ovn.nb_connection, timeout=2, gateway_chassis=[GATEWAY_CHASSIS])
+    core = MemoryCorePlugin(backends=BackendChain({"ovn": backend}))
+    l3 = MemoryL3Plugin(core)
+    admin = admin_context()
+    try:
+        public = core.create_network(admin, {"router:external": True})
+        core.create_subnet(admin, {"network_id": public.id, "cidr": "203.0.113.0/24", "enable_dhcp": False})
+        sent = backend.northbound.transactions
+        nb_server = ovn.pids["ovnnb_db"]
+        os.kill(nb_server, signal.SIGSTOP)
+        try:
+            router = l3.create_router(admin, {"name": "r", "external_gateway_info": {"network_id": public.id}})
+        finally:
+            os.kill(nb_server, signal.SIGCONT)
+        # Whether it landed cannot be known: the router and its gateway port are both ERROR, after one attempt.
+        assert backend.northbound.transactions == sent + 1
+        (gateway_port,) = core.get_ports(admin, {"device_id": [router.id]})
+        assert (router.status, gateway_port.status) == ("ERROR", "ERROR")
+        core.dataplane.sync()
+        assert (l3.get_router(admin, router.id).status, core.get_port(admin, gateway_port.id).status) == (
+            "ACTIVE",
+            "ACTIVE",
+        )
     finally:
         core.close()
         backend.close()

@@ -13,7 +13,7 @@ import testtools
 
 from naas import RequestContext, admin_context
 from naas.auto_allocate import AutoAllocator
-from naas.backends import BackendChain, RouterChange
+from naas.backends import BackendChain, Change, RouterChange
 from naas.exceptions import BadRequest
 from naas.rules import CoreRules, L3Rules
 from naas.testing.backends import RecordingBackend
@@ -96,6 +96,38 @@ class DataplaneTests:
         self.assertEqual("ACTIVE", self.core.get_network(self.admin, network.id).status)
         self.assert_in_sync()
 
+    def test_a_plugin_call_hands_all_its_changes_to_the_backend_in_one_batch(self) -> None:
+        network = self.core.create_network(self.admin, {"name": "private"})
+        subnet = self.core.create_subnet(self.admin, {"network_id": network.id, "cidr": "10.9.0.0/24"})
+        batches = len(self.backend.batches)
+
+        router = self.l3.create_router(self.admin, {"external_gateway_info": {"network_id": self.public.id}})
+        self.l3.add_router_interface(self.admin, router.id, {"subnet_id": subnet.id})
+        self.core.get_ports(self.admin)  # a read hands nothing
+
+        created, added = self.backend.batches[batches:]
+        self.assertEqual([("port", "create"), ("router", "create")], [_kind(c) for c in created])
+        self.assertEqual([("port", "create"), ("router", "update")], [_kind(c) for c in added])
+        self.assertEqual(self.backend.postcommits[-4:], [*created, *added])
+
+    def test_a_failure_in_one_change_of_a_batch_marks_only_its_resource_error(self) -> None:
+        network = self.core.create_network(self.admin, {"name": "private"})
+        subnet = self.core.create_subnet(self.admin, {"network_id": network.id, "cidr": "10.9.0.0/24"})
+        router = self.l3.create_router(self.admin, {"name": "r"})
+        batches = len(self.backend.batches)
+        self.backend.fail_postcommit(router.id)
+
+        info = self.l3.add_router_interface(self.admin, router.id, {"subnet_id": subnet.id})
+
+        (batch,) = self.backend.batches[batches:]
+        self.assertEqual([("port", "create"), ("router", "update")], [_kind(c) for c in batch])
+        self.assertEqual("ERROR", self.l3.get_router(self.admin, router.id).status)
+        self.assertEqual("ACTIVE", self.core.get_port(self.admin, info.port_id).status)
+        self.backend.heal()
+        self.core.dataplane.sync()
+        self.assertEqual("ACTIVE", self.l3.get_router(self.admin, router.id).status)
+        self.assert_in_sync()
+
     def test_a_sync_that_still_fails_leaves_the_error(self) -> None:
         network = self.core.create_network(self.admin, {})
         self.backend.fail_postcommit(network.id)
@@ -115,6 +147,10 @@ class DataplaneTests:
         port = self.core.create_port(self.admin, {"network_id": network.id, "admin_state_up": False})
         self.assertEqual("DOWN", port.status)
         self.assertEqual("ACTIVE", self.core.update_port(self.admin, port.id, {"admin_state_up": True}).status)
+
+
+def _kind(change: Change) -> tuple[str, str]:
+    return change.resource_type.value, change.operation.value
 
 
 class TestDataplaneMemory(DataplaneTests, testtools.TestCase):
