@@ -43,7 +43,6 @@ from naas.requests import (
     parse_filters,
     parse_id,
     to_id,
-    to_ip,
 )
 from naas.resources import (
     DEVICE_OWNER_FLOATINGIP,
@@ -434,38 +433,10 @@ class L3Rules(L3Plugin):
         *,
         if_revision: int | None = None,
     ) -> FloatingIP:
+        # An update that names a port; unlike the update, None is no port here, not an unmapping.
         port_id = _parse_value("port_id", to_id, port_id)
-        fixed_ip = None if fixed_ip_address is None else _parse_value("fixed_ip_address", to_ip, fixed_ip_address)
-        if_revision = parse_revision("floatingip", if_revision)
-
-        def work(tx: Transaction, after: AfterCommit) -> FloatingIP:
-            current = self._floatingip_in(tx, context, floatingip_id, for_update=True)
-            policy.check_modify(context, current, floatingip_id)
-            check_revision(current, if_revision)
-            association = self._find_association(
-                tx, context, current.floating_network_id, port_id, fixed_ip, floatingip_id
-            )
-            request = {"port_id": port_id, "fixed_ip_address": fixed_ip_address}
-            self.events.notify(
-                ResourceType.FLOATINGIP, Event.BEFORE_UPDATE, context, floatingip_id, request=request, current=current
-            )
-            _check_still_there(tx, association)
-            updated = revised(current, _associated(current, association), self.core.clock)
-            tx.update_floatingip(updated)
-            self.core.dataplane.program(tx, after, current, updated, request_id=context.request_id)
-            after.publish(
-                self.events,
-                ResourceType.FLOATINGIP,
-                Event.AFTER_UPDATE,
-                context,
-                floatingip_id,
-                request=request,
-                current=current,
-                result=updated,
-            )
-            return updated
-
-        return self._write(work)
+        changes = {"port_id": port_id, "fixed_ip_address": fixed_ip_address}
+        return self.update_floatingip(context, floatingip_id, changes, if_revision=if_revision)
 
     def disassociate_floatingip(
         self, context: RequestContext, floatingip_id: str, *, if_revision: int | None = None
