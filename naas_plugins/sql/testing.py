@@ -78,7 +78,10 @@ def backend_urls() -> dict[str, str]:
 
 
 def required_backends() -> frozenset[str]:
-    """The backends ``NAAS_TEST_REQUIRE_BACKENDS`` names; an unknown name is an error, not a silent pass."""
+    """The databases ``NAAS_TEST_REQUIRE_BACKENDS`` names; an unknown name is an error, not a silent pass.
+
+    The network backends it may also name (:data:`NETWORK_BACKENDS`) are their own test kits' business.
+    """
     names = frozenset(name.strip().lower() for name in os.environ.get(REQUIRE_ENVIRONMENT_VARIABLE, "").split(","))
     names -= {""}
     unknown = names - set(BACKENDS) - set(NETWORK_BACKENDS)
