@@ -51,8 +51,11 @@ class ApiError(Exception):
         self.message = message
 
 
-def error_response(status: int, error_type: str, message: str, detail: str = "") -> webob.Response:
-    """A NeutronError response; ``message`` is what clients show (openstacksdk reads it)."""
+def error_response(status: int | str, error_type: str, message: str, detail: str = "") -> webob.Response:
+    """A NeutronError response; ``message`` is what clients show (openstacksdk reads it).
+
+    ``status`` is a code, or a whole status line to keep its reason phrase.
+    """
     body = {"NeutronError": {"type": error_type, "message": message, "detail": detail}}
     return webob.Response(
         status=status, body=json.dumps(body).encode(), content_type="application/json", charset="utf-8"

@@ -30,6 +30,8 @@ from oslo_config import cfg
 from oslo_middleware import cors, http_proxy_to_wsgi, request_id, sizelimit
 from oslo_middleware import opts as middleware_opts
 
+from naas.api import error_response
+
 __all__ = ["NeutronErrors", "WholeBody", "register_middleware_opts", "wrap"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -150,10 +152,7 @@ def _as_neutron_error(response: webob.Response, message: str | None) -> webob.Re
     error_type = exception_class.__name__ if exception_class is not None else "HTTP" + reason.replace(" ", "")
     if message is None:
         message = _message_of(response, reason)
-    body = {"NeutronError": {"type": error_type, "message": message, "detail": ""}}
-    rewritten = webob.Response(
-        status=response.status, body=json.dumps(body).encode(), content_type="application/json", charset="utf-8"
-    )
+    rewritten = error_response(response.status, error_type, message)
     for name, value in response.headerlist:
         if name.lower() not in ("content-type", "content-length"):
             rewritten.headers.add(name, value)
