@@ -20,7 +20,6 @@ from typing import Any, Final
 import netaddr
 import routes
 import webob
-from oslo_policy import policy
 from webob import Response
 
 from naas.api import _query
@@ -28,7 +27,7 @@ from naas.api._auth import Caller, caller_from_environ
 from naas.api._collections import Collection, make_collections
 from naas.api._extensions import EXTENSIONS
 from naas.api._faults import ApiError, error_response, response_for_exception
-from naas.api.policies import ADMIN_ONLY_ATTRIBUTES, CONTEXT_IS_ADMIN, target_keys
+from naas.api.policies import ADMIN_ONLY_ATTRIBUTES, CONTEXT_IS_ADMIN, Enforcer
 from naas.auto_allocate import DRY_RUN, AutoAllocatedTopologyMixin
 from naas.context import RequestContext
 from naas.exceptions import BadRequest, NotFound
@@ -158,14 +157,6 @@ def _split_fixed_ips_filter(filters: dict[str, list[str]]) -> tuple[dict[str, li
     return rest, addresses
 
 
-def _read_value(target: Mapping[str, Any], key: str) -> tuple[Any, ...]:
-    """What a rule reading ``key`` sees of ``target``, as a hashable value: absent, or the value's type and repr."""
-    if key not in target:
-        return ()
-    value = target[key]
-    return (type(value), repr(value))
-
-
 class ApiApplication:
     """The ``/v2.0`` API over a core plugin, an L3 plugin and get-me-a-network; see :func:`naas.api.build_app`."""
 
@@ -174,7 +165,7 @@ class ApiApplication:
         core: CorePlugin,
         l3: L3Plugin,
         allocator: AutoAllocatedTopologyMixin,
-        enforcer: policy.Enforcer,
+        enforcer: Enforcer,
         auth_strategy: str,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
@@ -260,7 +251,7 @@ class ApiApplication:
     # Policy
 
     def _passes(self, rule: str, target: Mapping[str, Any], credentials: Mapping[str, Any]) -> bool:
-        return bool(self.enforcer.authorize(rule, dict(target), dict(credentials), do_raise=False))
+        return self.enforcer.passes(rule, target, credentials)
 
     def _authorize(self, rule: str, target: Mapping[str, Any], caller: Caller) -> None:
         if not self._passes(rule, target, caller.credentials):
@@ -301,33 +292,17 @@ class ApiApplication:
     ) -> list[tuple[Resource, dict[str, Any]]]:
         """The resources of a list that the ``get_`` rule lets the caller see, each with its wire form.
 
-        The rule is evaluated once per distinct value of the target attributes it reads
-        (:func:`~naas.api.policies.target_keys`: ``project_id``, ``shared``... for the defaults, whatever a
-        policy file's rules name), not once per resource; a rule that may read anything is evaluated for each.
-        Should the rules change while the list is checked (a policy file reloaded), the list is checked again
-        without sharing results.
+        The enforcer evaluates the rule once per distinct value of the target attributes it reads
+        (:meth:`~naas.api.policies.Enforcer.passes`), not once per resource.
         """
         rule = f"get_{collection.resource}"
-        self.enforcer.load_rules()
-        analysed = target_keys(self.enforcer.rules, rule)
         networks: dict[str, tuple[bool, bool]] = {}
-        bodies = [resource.to_dict() for resource in resources]
-        targets = [self._target_of(context, collection, body, networks) for body in bodies]
-        if analysed is None:
-            visible = [self._passes(rule, target, caller.credentials) for target in targets]
-        else:
-            keys = sorted(analysed[0])
-            results: dict[tuple[Any, ...], bool] = {}
-            visible = []
-            for target in targets:
-                values = tuple(_read_value(target, key) for key in keys)
-                passed = results.get(values)
-                if passed is None:
-                    passed = results[values] = self._passes(rule, target, caller.credentials)
-                visible.append(passed)
-            if target_keys(self.enforcer.rules, rule) != analysed:
-                visible = [self._passes(rule, target, caller.credentials) for target in targets]
-        return [(resource, body) for resource, body, seen in zip(resources, bodies, visible, strict=True) if seen]
+        visible = []
+        for resource in resources:
+            body = resource.to_dict()
+            if self._passes(rule, self._target_of(context, collection, body, networks), caller.credentials):
+                visible.append((resource, body))
+        return visible
 
     def _authorize_attributes(
         self, action: str, collection: Collection, body: Mapping[str, Any], caller: Caller
