@@ -232,7 +232,7 @@ class ApiApplication:
         if request.method in ("POST", "PUT"):
             self._read_body(request)
         caller = caller_from_environ(request.environ, self.auth_strategy)
-        context = caller.context(is_admin=self._passes(CONTEXT_IS_ADMIN, caller.credentials, caller.credentials))
+        context = caller.context(is_admin=self._passes(CONTEXT_IS_ADMIN, caller.credentials, caller))
         return handler(request, caller, context, **match)
 
     def _read_body(self, request: webob.Request) -> None:
@@ -250,11 +250,11 @@ class ApiApplication:
 
     # Policy
 
-    def _passes(self, rule: str, target: Mapping[str, Any], credentials: Mapping[str, Any]) -> bool:
-        return self.enforcer.passes(rule, target, credentials)
+    def _passes(self, rule: str, target: Mapping[str, Any], caller: Caller) -> bool:
+        return self.enforcer.passes(rule, target, caller.credentials, credentials_key=caller.credentials_key)
 
     def _authorize(self, rule: str, target: Mapping[str, Any], caller: Caller) -> None:
-        if not self._passes(rule, target, caller.credentials):
+        if not self._passes(rule, target, caller):
             raise ApiError(403, "PolicyNotAuthorized", f"Rule {rule!r} does not allow this request.")
 
     def _target(self, context: RequestContext, collection: Collection, resource: Resource) -> dict[str, Any]:
@@ -285,7 +285,7 @@ class ApiApplication:
 
     def _visible(self, caller: Caller, context: RequestContext, collection: Collection, resource: Resource) -> bool:
         target = self._target(context, collection, resource)
-        return self._passes(f"get_{collection.resource}", target, caller.credentials)
+        return self._passes(f"get_{collection.resource}", target, caller)
 
     def _visible_bodies(
         self, caller: Caller, context: RequestContext, collection: Collection, resources: list[Resource]
@@ -300,7 +300,7 @@ class ApiApplication:
         visible = []
         for resource in resources:
             body = resource.to_dict()
-            if self._passes(rule, self._target_of(context, collection, body, networks), caller.credentials):
+            if self._passes(rule, self._target_of(context, collection, body, networks), caller):
                 visible.append((resource, body))
         return visible
 

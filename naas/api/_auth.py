@@ -20,11 +20,14 @@ is the library context's request id too.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Hashable
 from typing import Any, Final
 
 from oslo_context import context as oslo_context
 
 from naas.api._faults import ApiError
+from naas.api.policies import freeze_credentials
 from naas.context import RequestContext
 
 __all__ = ["AUTH_STRATEGIES", "Caller", "caller_from_environ"]
@@ -44,6 +47,11 @@ class Caller:
     credentials: dict[str, Any]
     project_id: str
     request_id: str
+
+    @functools.cached_property
+    def credentials_key(self) -> Hashable | None:
+        """The credentials as the policy enforcer remembers decisions by (computed once per request)."""
+        return freeze_credentials(self.credentials)
 
     def context(self, is_admin: bool) -> RequestContext:
         """The library's context for this caller; ``is_admin`` is what ``context_is_admin`` said."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any, Final
 
 from oslo_config import cfg
@@ -34,6 +34,7 @@ __all__ = [
     "COLLECTIONS",
     "CONTEXT_IS_ADMIN",
     "Enforcer",
+    "freeze_credentials",
     "get_enforcer",
     "list_rules",
     "make_enforcer",
@@ -216,8 +217,18 @@ class Enforcer(policy.Enforcer):
         self._rules_text = None
         self._forget()
 
-    def passes(self, rule: str, target: Mapping[str, Any], credentials: Mapping[str, Any]) -> bool:
+    def passes(
+        self,
+        rule: str,
+        target: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        *,
+        credentials_key: Hashable | None = None,
+    ) -> bool:
         """Whether ``rule`` allows ``credentials`` to act on ``target`` (``authorize`` without raising).
+
+        ``credentials_key`` is :func:`freeze_credentials` of ``credentials``, for a caller checking many rules
+        or targets with the same credentials (computed here when not given).
 
         Raises oslo.policy's ``PolicyNotRegistered`` for a rule nobody registered, as ``authorize`` does.
         """
@@ -226,7 +237,9 @@ class Enforcer(policy.Enforcer):
         if rule not in readings:
             readings[rule] = target_keys(self.rules, rule)
         reading = readings[rule]
-        key = None if reading is None else _decision_key(rule, reading[0], target, credentials)
+        if credentials_key is None:
+            credentials_key = freeze_credentials(credentials)
+        key = None if reading is None else _decision_key(rule, reading[0], target, credentials_key)
         if key is not None and key in decisions:
             return decisions[key]
         passed = bool(self.authorize(rule, dict(target), dict(credentials), do_raise=False))
@@ -242,12 +255,24 @@ class Enforcer(policy.Enforcer):
         self._readings: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
 
 
+def freeze_credentials(credentials: Mapping[str, Any]) -> Hashable | None:
+    """All of ``credentials`` as a hashable value (None when some value cannot be hashed)."""
+    try:
+        key = _frozen(credentials)
+        hash(key)
+    except TypeError:
+        return None
+    return key  # type: ignore[no-any-return]
+
+
 def _decision_key(
-    rule: str, keys: frozenset[str], target: Mapping[str, Any], credentials: Mapping[str, Any]
+    rule: str, keys: frozenset[str], target: Mapping[str, Any], credentials: Hashable | None
 ) -> tuple[Any, ...] | None:
     """What a decision depends on: the rule, the target values it reads and all the credentials (None: unhashable)."""
+    if credentials is None:
+        return None
     try:
-        key = (rule, tuple(sorted((name, *target_value(target, name)) for name in keys)), _frozen(credentials))
+        key = (rule, tuple(sorted((name, *target_value(target, name)) for name in keys)), credentials)
         hash(key)
     except TypeError:
         return None
