@@ -41,6 +41,7 @@ nitpicky = True
 # cannot resolve, so they are listed here, each one, rather than ignored wholesale.
 nitpick_ignore = [
     ("py:class", "collections.abc.Callable"),
+    ("py:class", "collections.abc.Hashable"),
     ("py:class", "collections.abc.Iterable"),
     ("py:class", "collections.abc.Iterator"),
     ("py:class", "collections.abc.Mapping"),

@@ -187,7 +187,7 @@ class Enforcer(policy.Enforcer):
       target is unknown (an HTTP check, an operator's own check class) is
       evaluated every time.
 
-    Rules set by any means (a reloaded file, :meth:`set_rules`, :meth:`clear`)
+    Rules set by any means (a reloaded file, :meth:`set_rules`, ``clear()``)
     forget every remembered decision.
     """
 
@@ -202,6 +202,7 @@ class Enforcer(policy.Enforcer):
         super().__init__(conf)
 
     def load_rules(self, force_reload: bool = False) -> None:
+        """Read the policy file and directories if they changed, at most every ``recheck_seconds`` unless forced."""
         now = time.monotonic()
         if force_reload or self._rechecked_at is None or now - self._rechecked_at >= self.recheck_seconds:
             super().load_rules(force_reload)
@@ -213,6 +214,7 @@ class Enforcer(policy.Enforcer):
                 self._forget()
 
     def set_rules(self, rules: Any, overwrite: bool = True, use_conf: bool = False) -> None:
+        """Set the rules (oslo.policy's ``set_rules``) and forget every remembered decision."""
         super().set_rules(rules, overwrite=overwrite, use_conf=use_conf)
         self._rules_text = None
         self._forget()
@@ -271,15 +273,10 @@ def _decision_key(
     """What a decision depends on: the rule, the target values it reads and all the credentials (None: unhashable)."""
     if credentials is None:
         return None
-    try:
-        key = (rule, tuple(sorted((name, *target_value(target, name)) for name in keys)), credentials)
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    return (rule, tuple(sorted((name, *_target_value(target, name)) for name in keys)), credentials)
 
 
-def target_value(target: Mapping[str, Any], key: str) -> tuple[Any, ...]:
+def _target_value(target: Mapping[str, Any], key: str) -> tuple[Any, ...]:
     """What a rule reading ``key`` sees of ``target``, hashable: () when absent, else the value's type and repr."""
     if key not in target:
         return ()
