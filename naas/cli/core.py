@@ -2,7 +2,11 @@
 
 Options follow the openstack client's: ``--share/--no-share``,
 ``--enable/--disable``, ``--external/--internal``, ``--default/--no-default``,
-``--dhcp/--no-dhcp``. ``set`` and ``unset`` print nothing on success.
+``--dhcp/--no-dhcp``. ``set`` and ``unset`` print nothing on success. The
+options for ``description`` and ``tags`` (``--description``, ``--tag``,
+``--no-tag``, ``--all-tag``, ``list --tags --any-tags --not-tags
+--not-any-tags``), which every resource has, come from the bases in
+:mod:`naas.cli.resources`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from naas.cli.base import add_switch, parse_key_values
 from naas.cli.errors import CommandError
 from naas.cli.output import AdminStateColumn, RouterTypeColumn
 from naas.cli.resources import (
+    TAGS_COLUMN,
     Column,
     CreateResource,
     DeleteResources,
@@ -57,6 +62,7 @@ NETWORK = Kind(
         Column("Shared", "shared"),
         Column("Subnets", "subnets"),
         Column("Router Type", "router:external", RouterTypeColumn),
+        TAGS_COLUMN,
     ),
 )
 SUBNET = Kind(
@@ -75,6 +81,7 @@ SUBNET = Kind(
         Column("Allocation Pools", "allocation_pools"),
         Column("IP Version", "ip_version"),
         Column("Gateway", "gateway_ip"),
+        TAGS_COLUMN,
     ),
 )
 SUBNET_POOL = Kind(
@@ -90,6 +97,7 @@ SUBNET_POOL = Kind(
         Column("Default Prefix Length", "default_prefixlen"),
         Column("Default Subnet Pool", "is_default"),
         Column("Shared", "shared"),
+        TAGS_COLUMN,
     ),
 )
 _PORT_COLUMNS = (
@@ -105,7 +113,7 @@ PORT = Kind(
     plugin="core",
     resource="port",
     list_columns=_PORT_COLUMNS,
-    long_columns=(*_PORT_COLUMNS, Column("Device Owner", "device_owner"), _PROJECT),
+    long_columns=(*_PORT_COLUMNS, Column("Device Owner", "device_owner"), _PROJECT, TAGS_COLUMN),
 )
 
 SHARE_SWITCH = (("--share", "Usable by every project."), ("--no-share", "Usable by its own project only."))

@@ -14,6 +14,7 @@ from naas.cli.core import ENABLE_SWITCH, NETWORK, PORT, SUBNET, fixed_ip_request
 from naas.cli.errors import CommandError
 from naas.cli.output import AdminStateColumn
 from naas.cli.resources import (
+    TAGS_COLUMN,
     Column,
     CreateResource,
     DeleteResources,
@@ -25,7 +26,7 @@ from naas.cli.resources import (
     find_id,
     without_none,
 )
-from naas.resources import Resource
+from naas.resources import FloatingIP, Resource
 
 __all__ = ["FLOATING_IP", "ROUTER"]
 
@@ -42,7 +43,7 @@ ROUTER = Kind(
     plugin="l3",
     resource="router",
     list_columns=_ROUTER_COLUMNS,
-    long_columns=(*_ROUTER_COLUMNS, Column("External gateway info", "external_gateway_info")),
+    long_columns=(*_ROUTER_COLUMNS, Column("External gateway info", "external_gateway_info"), TAGS_COLUMN),
 )
 _FLOATING_IP_COLUMNS = (
     Column("ID", "id"),
@@ -58,7 +59,13 @@ FLOATING_IP = Kind(
     plugin="l3",
     resource="floatingip",
     list_columns=_FLOATING_IP_COLUMNS,
-    long_columns=(*_FLOATING_IP_COLUMNS, Column("Router", "router_id"), Column("Status", "status")),
+    long_columns=(
+        *_FLOATING_IP_COLUMNS,
+        Column("Router", "router_id"),
+        Column("Status", "status"),
+        Column("Description", "description"),
+        TAGS_COLUMN,
+    ),
     name_key="floating_ip_address",
 )
 
@@ -260,36 +267,38 @@ class CreateFloatingIP(CreateResource):
         return body
 
 
-class SetFloatingIP(NaasCommand):
-    """Associate a floating IP with a port."""
+class SetFloatingIP(SetResource):
+    """Associate a floating IP with a port, or set its description and tags."""
 
-    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        parser = super().get_parser(prog_name)
-        parser.add_argument("floating_ip", metavar="FLOATING_IP", help="The floating IP (address or ID).")
-        parser.add_argument("--port", metavar="PORT", required=True, help="The port (name or ID).")
+    kind = FLOATING_IP
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--port", metavar="PORT", help="Associate it with this port (name or ID).")
         parser.add_argument("--fixed-ip-address", metavar="IP", help="Which of the port's addresses to map to.")
-        return parser
 
-    def take_action(self, parsed_args: argparse.Namespace) -> int:
-        floatingip_id = find_id(self.session, FLOATING_IP, parsed_args.floating_ip)
-        port_id = find_id(self.session, PORT, parsed_args.port)
-        self.session.plugins.l3.associate_floatingip(
-            self.session.context, floatingip_id, port_id, parsed_args.fixed_ip_address
+    def changes(self, parsed_args: argparse.Namespace, current: Resource) -> dict[str, Any]:
+        if not parsed_args.port:
+            if parsed_args.fixed_ip_address:
+                raise CommandError("--fixed-ip-address needs --port")
+            return {}
+        # What associate_floatingip sends; as an update, it joins the description and tags in one revision.
+        return without_none(
+            {
+                "port_id": find_id(self.session, PORT, parsed_args.port),
+                "fixed_ip_address": parsed_args.fixed_ip_address,
+            }
         )
-        return 0
 
 
-class UnsetFloatingIP(NaasCommand):
-    """Dissociate a floating IP from its port."""
+class UnsetFloatingIP(UnsetResource):
+    """Dissociate a floating IP from its port, or remove its tags."""
 
-    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        parser = super().get_parser(prog_name)
-        parser.add_argument("floating_ip", metavar="FLOATING_IP", help="The floating IP (address or ID).")
+    kind = FLOATING_IP
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--port", action="store_true", help="Dissociate it from its port.")
-        return parser
 
-    def take_action(self, parsed_args: argparse.Namespace) -> int:
-        floatingip_id = find_id(self.session, FLOATING_IP, parsed_args.floating_ip)
-        if parsed_args.port:
-            self.session.plugins.l3.disassociate_floatingip(self.session.context, floatingip_id)
-        return 0
+    def changes(self, parsed_args: argparse.Namespace, current: Resource) -> dict[str, Any]:
+        assert isinstance(current, FloatingIP)
+        # As disassociate_floatingip: dissociating a floating IP that has no port changes nothing.
+        return {"port_id": None} if parsed_args.port and current.port_id is not None else {}

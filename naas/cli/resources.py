@@ -8,6 +8,12 @@ The plugin methods follow the contracts' naming (``get_network`` /
 ``delete_network``), so a Kind reaches them by name. The commands of
 :mod:`naas.cli.core` and :mod:`naas.cli.l3` derive from the bases here and add
 their options.
+
+Neutron's standard attributes, which every resource has, get their openstack
+client options here, once: ``create --description --tag --no-tag``, ``set
+--description --tag --no-tag``, ``unset --tag --all-tag`` and ``list --tags
+--any-tags --not-tags --not-any-tags``. The library checks the values (a tag
+holding a comma is its BadRequest naming ``tags``), not the command line.
 """
 
 from __future__ import annotations
@@ -17,15 +23,16 @@ import argparse
 import dataclasses
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from naas.cli.base import NaasCommand, NaasLister, NaasShowOne, add_project_option, displayed, show_dict
 from naas.cli.errors import CommandError, describe_error
 from naas.cli.session import Session
 from naas.exceptions import NotFound
-from naas.resources import Resource
+from naas.resources import TAG_FILTERS, Resource
 
 __all__ = [
+    "TAGS_COLUMN",
     "Column",
     "CreateResource",
     "DeleteResources",
@@ -33,6 +40,7 @@ __all__ = [
     "ListResources",
     "SetResource",
     "ShowResource",
+    "StandardChanges",
     "UnsetResource",
     "find",
     "find_id",
@@ -46,6 +54,10 @@ class Column:
     header: str
     key: str
     render: Callable[[Any], Any] = displayed
+
+
+TAGS_COLUMN = Column("Tags", "tags")
+"""The last of the openstack client's ``list --long`` columns, for every resource type."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,9 +82,9 @@ class Kind:
         plugin = session.plugins.core if self.plugin == "core" else session.plugins.l3
         return getattr(plugin, name)
 
-    def call(self, session: Session, verb: str, *args: Any) -> Any:
-        """``<verb>_<resource>(context, *args)`` on the plugin that stores this kind: ``get_network`` ..."""
-        return self._plugin_method(session, f"{verb}_{self.resource}")(session.context, *args)
+    def call(self, session: Session, verb: str, *args: Any, **keywords: Any) -> Any:
+        """``<verb>_<resource>(context, *args, **keywords)`` on the plugin that stores this kind: ``get_network`` ..."""
+        return self._plugin_method(session, f"{verb}_{self.resource}")(session.context, *args, **keywords)
 
     def list(self, session: Session, filters: Mapping[str, Any] | None = None) -> list[Resource]:
         resources: list[Resource] = self._plugin_method(session, f"get_{self.resource}s")(session.context, filters)
@@ -113,6 +125,16 @@ def find_id(session: Session, kind: Kind, name_or_id: str) -> str:
     return str(getattr(find(session, kind, name_or_id), "id"))  # noqa: B009
 
 
+def _tag_filter_dest(library_filter: str) -> str:
+    """Where argparse keeps the option for a library tag filter: ``tags-any`` is ``tag_filter_tags_any``."""
+    return "tag_filter_" + library_filter.replace("-", "_")
+
+
+def _unique(tags: list[str]) -> list[str]:
+    """``tags`` without repeats: ``--tag a --tag a`` asks for one tag, which the library would refuse twice."""
+    return list(dict.fromkeys(tags))
+
+
 class ListResources(NaasLister):
     """List resources; ``--long`` adds columns, ``--project`` and the filter options narrow the list."""
 
@@ -124,6 +146,15 @@ class ListResources(NaasLister):
         if self.kind.long_columns:
             parser.add_argument("--long", action="store_true", help="List more columns.")
         self.add_filter_arguments(parser)
+        plural = self.kind.plural
+        for option, library_filter, help_text in (
+            ("--tags", "tags", f"List {plural} which have all given tag(s)."),
+            ("--any-tags", "tags-any", f"List {plural} which have any given tag(s)."),
+            ("--not-tags", "not-tags", f"Exclude {plural} which have all given tag(s)."),
+            ("--not-any-tags", "not-tags-any", f"Exclude {plural} which have any given tag(s)."),
+        ):
+            # Passed on as typed: the library splits the commas, and refuses an empty or malformed tag.
+            parser.add_argument(option, metavar="TAG[,TAG,...]", dest=_tag_filter_dest(library_filter), help=help_text)
         return parser
 
     def add_filter_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -135,6 +166,7 @@ class ListResources(NaasLister):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         filters = self.filters(parsed_args)
+        filters.update(without_none({name: getattr(parsed_args, _tag_filter_dest(name)) for name in TAG_FILTERS}))
         if parsed_args.project:
             filters["project_id"] = parsed_args.project
         columns = self.kind.long_columns if getattr(parsed_args, "long", False) else self.kind.list_columns
@@ -202,6 +234,12 @@ class CreateResource(NaasShowOne):
             parser.add_argument("name", metavar="NAME", help=f"Name of the new {self.kind.label}.")
         add_project_option(parser, f"Create the {self.kind.label} for this project (default: the admin project).")
         self.add_arguments(parser)
+        label = self.kind.label
+        parser.add_argument("--description", metavar="DESCRIPTION", help=f"Description of the {label}.")
+        tags = parser.add_mutually_exclusive_group()
+        tags.add_argument("--tag", metavar="TAG", action="append", help=f"Tag the {label}; repeat for several.")
+        # Nothing to do: a new resource has no tags. Accepted because openstack scripts pass it.
+        tags.add_argument("--no-tag", action="store_true", help=f"No tags on the {label} (the default).")
         return parser
 
     @abc.abstractmethod
@@ -217,6 +255,9 @@ class CreateResource(NaasShowOne):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[Any, ...]]:
         request = self.body(parsed_args)
+        request.update(without_none({"description": parsed_args.description}))
+        if parsed_args.tag:
+            request["tags"] = _unique(parsed_args.tag)
         if self.has_name:
             request["name"] = parsed_args.name
         if parsed_args.project:
@@ -230,6 +271,29 @@ def without_none(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
 
 
+class StandardChanges(NamedTuple):
+    """What a set or unset changes of the standard attributes (``description``, ``tags``).
+
+    ``from_current`` says the new tag set was computed from the one just read (some added or removed): the
+    update must then be refused if the resource changed since, or a concurrent tag change would be lost.
+    """
+
+    changes: dict[str, Any]
+    from_current: bool = False
+
+
+def _tags_of(resource: Resource) -> tuple[str, ...]:
+    tags: tuple[str, ...] = getattr(resource, "tags", ())
+    return tags
+
+
+def _tag_changes(current: Resource, tags: list[str], *, from_current: bool) -> StandardChanges:
+    """The update of ``current``'s tags to ``tags``; nothing when that is the set it has (no new revision)."""
+    if set(tags) == set(_tags_of(current)):
+        return StandardChanges({})
+    return StandardChanges({"tags": _unique(tags)}, from_current)
+
+
 class ChangeResource(NaasCommand):
     """Change a resource in one update call; print nothing, as the openstack client does."""
 
@@ -239,7 +303,16 @@ class ChangeResource(NaasCommand):
         parser = super().get_parser(prog_name)
         parser.add_argument("name_or_id", metavar=self.kind.metavar, help=f"The {self.kind.label} (name or ID).")
         self.add_arguments(parser)
+        self.add_standard_arguments(parser)
         return parser
+
+    @abc.abstractmethod
+    def add_standard_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the options for the standard attributes, the same for every resource type."""
+
+    @abc.abstractmethod
+    def standard_changes(self, parsed_args: argparse.Namespace, current: Resource) -> StandardChanges:
+        """The changes those options ask for."""
 
     @abc.abstractmethod
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -252,14 +325,58 @@ class ChangeResource(NaasCommand):
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         current = find(self.session, self.kind, parsed_args.name_or_id)
         changes = self.changes(parsed_args, current)
+        standard = self.standard_changes(parsed_args, current)
+        changes.update(standard.changes)
         if changes:
-            self.kind.call(self.session, "update", getattr(current, "id"), changes)  # noqa: B009
+            condition = {}
+            if standard.from_current:
+                # Tags added to or removed from those read: only if it is still the revision read, so that
+                # a change made meanwhile is refused (RevisionMismatch) rather than overwritten.
+                condition["if_revision"] = getattr(current, "revision_number")  # noqa: B009
+            self.kind.call(self.session, "update", getattr(current, "id"), changes, **condition)  # noqa: B009
         return 0
 
 
 class SetResource(ChangeResource):
-    """Set attributes of a resource."""
+    """Set attributes of a resource; ``--tag`` adds to its tags, ``--no-tag`` clears them first."""
+
+    def add_standard_arguments(self, parser: argparse.ArgumentParser) -> None:
+        label = self.kind.label
+        parser.add_argument("--description", metavar="DESCRIPTION", help=f"A new description of the {label}.")
+        parser.add_argument(
+            "--tag", metavar="TAG", action="append", help=f"Add this tag to the {label}; repeat for several."
+        )
+        parser.add_argument(
+            "--no-tag", action="store_true", help=f"Remove the {label}'s tags (with --tag: replace them)."
+        )
+
+    def standard_changes(self, parsed_args: argparse.Namespace, current: Resource) -> StandardChanges:
+        description = without_none({"description": parsed_args.description})
+        if parsed_args.no_tag:
+            tags = _tag_changes(current, parsed_args.tag or [], from_current=False)
+        elif parsed_args.tag:
+            tags = _tag_changes(current, [*_tags_of(current), *parsed_args.tag], from_current=True)
+        else:
+            tags = StandardChanges({})
+        return StandardChanges({**description, **tags.changes}, tags.from_current)
 
 
 class UnsetResource(ChangeResource):
-    """Clear or remove attributes of a resource."""
+    """Clear or remove attributes of a resource; ``--tag`` removes a tag, ``--all-tag`` every one."""
+
+    def add_standard_arguments(self, parser: argparse.ArgumentParser) -> None:
+        label = self.kind.label
+        tags = parser.add_mutually_exclusive_group()
+        tags.add_argument(
+            "--tag", metavar="TAG", action="append", help=f"Remove this tag from the {label}; repeat for several."
+        )
+        tags.add_argument("--all-tag", action="store_true", help=f"Remove every tag of the {label}.")
+
+    def standard_changes(self, parsed_args: argparse.Namespace, current: Resource) -> StandardChanges:
+        if parsed_args.all_tag:
+            return _tag_changes(current, [], from_current=False)
+        if parsed_args.tag:
+            # A tag it does not have is no error, as with the openstack client: it is not there afterwards.
+            kept = [tag for tag in _tags_of(current) if tag not in parsed_args.tag]
+            return _tag_changes(current, kept, from_current=True)
+        return StandardChanges({})

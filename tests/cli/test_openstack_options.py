@@ -79,7 +79,7 @@ def test_network_list_columns_as_the_openstack_client_prints_them(run: Naas) -> 
     table = run("network", "list", "--long", "-c", "Name", "-c", "State", "-c", "Router Type")
 
     assert list(short[0]) == ["ID", "Name", "Subnets"]
-    assert list(long[0]) == ["ID", "Name", "Status", "Project", "State", "Shared", "Subnets", "Router Type"]
+    assert list(long[0]) == ["ID", "Name", "Status", "Project", "State", "Shared", "Subnets", "Router Type", "Tags"]
     assert (long[0]["Project"], long[0]["State"], long[0]["Router Type"]) == ("demo", False, False)
     assert "| blue | DOWN  | Internal    |" in table.stdout.splitlines()
 
@@ -138,6 +138,7 @@ def test_subnet_dhcp_set_and_unset(run: Naas) -> None:
         "Allocation Pools",
         "IP Version",
         "Gateway",
+        "Tags",
     ]
 
 
@@ -187,6 +188,7 @@ def test_subnet_pool_switches_set_and_unset(run: Naas) -> None:
         "Default Prefix Length",
         "Default Subnet Pool",
         "Shared",
+        "Tags",
     ]
 
 
@@ -207,10 +209,10 @@ def test_port_and_router_switches_set_and_unset(run: Naas) -> None:
     assert [fixed_ip["ip_address"] for fixed_ip in port["fixed_ips"]] == ["10.1.0.6"]
     (listed_router,) = run.json("router", "list", "--long")
     assert (listed_router["Name"], listed_router["State"]) == ("", True)
-    assert list(listed_router) == ["ID", "Name", "Status", "State", "Project", "External gateway info"]
-    assert list(run.json("port", "list", "--long")[0])[-2:] == ["Device Owner", "Project"]
+    assert list(listed_router) == ["ID", "Name", "Status", "State", "Project", "External gateway info", "Tags"]
+    assert list(run.json("port", "list", "--long")[0])[-3:] == ["Device Owner", "Project", "Tags"]
     floating_header = run("floating", "ip", "list", "--long", "-f", "csv").stdout.splitlines()[0]
-    assert floating_header.endswith('"Project","Router","Status"')
+    assert floating_header.endswith('"Project","Router","Status","Description","Tags"')
 
 
 def test_an_unknown_column_is_a_usage_error(run: Naas) -> None:
