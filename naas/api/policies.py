@@ -237,11 +237,14 @@ class Enforcer(policy.Enforcer):
         self.load_rules()
         decisions, readings = self._decisions, self._readings
         if rule not in readings:
-            readings[rule] = target_keys(self.rules, rule)
-        reading = readings[rule]
-        if credentials_key is None:
-            credentials_key = freeze_credentials(credentials)
-        key = None if reading is None else _decision_key(rule, reading[0], target, credentials_key)
+            reading = target_keys(self.rules, rule)
+            readings[rule] = None if reading is None else reading[0]
+        keys = readings[rule]
+        key = None
+        if keys is not None:
+            if credentials_key is None:
+                credentials_key = freeze_credentials(credentials)
+            key = _decision_key(rule, keys, target, credentials_key)
         if key is not None and key in decisions:
             return decisions[key]
         passed = bool(self.authorize(rule, dict(target), dict(credentials), do_raise=False))
@@ -254,7 +257,8 @@ class Enforcer(policy.Enforcer):
     def _forget(self) -> None:
         # New dicts rather than cleared ones: a check running meanwhile stores into the old ones.
         self._decisions: dict[tuple[Any, ...], bool] = {}
-        self._readings: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
+        # Per rule, the target attributes it reads (None: unknown, never remembered).
+        self._readings: dict[str, frozenset[str] | None] = {}
 
 
 def freeze_credentials(credentials: Mapping[str, Any]) -> Hashable | None:
